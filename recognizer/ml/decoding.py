@@ -1,0 +1,175 @@
+"""From what a client sends (a data URI or file bytes) to an ink array.
+
+The model works on "ink": a 2-D float32 array in [0, 1] where 1 is full
+ink and 0 is paper. A browser canvas exports a transparent background with
+semi-transparent anti-aliased edges, so colour images are composited onto
+white before they are turned to grey: a transparent pixel is paper.
+
+Every check that can be made from the header (format, dimensions) is made
+before the pixels are decoded, so a decompression bomb costs nothing.
+"""
+
+import base64
+import binascii
+import io
+import re
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+ALLOWED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+ALLOWED_MIME_TYPES = frozenset(ALLOWED_FORMATS.values()) | {"image/jpg"}
+
+# Below this much contrast an image is "all one colour"; below this many ink
+# pixels (after thresholding at half ink) there is nothing drawn.
+MIN_CONTRAST = 0.2
+INK_LEVEL = 0.5
+
+_DATA_URI = re.compile(
+    r"^data:(?P<mime>[^;,]*)(?P<params>(?:;[^;,]*)*),(?P<payload>.*)$",
+    re.DOTALL,
+)
+_WHITESPACE = re.compile(r"\s+")
+
+
+class DecodingError(ValueError):
+    """The input is not a usable drawing; `code` names the reason."""
+
+    code = "invalid_image"
+
+
+class InvalidDataURI(DecodingError):
+    code = "invalid_data_uri"
+
+
+class UnsupportedImageType(DecodingError):
+    code = "unsupported_image_type"
+
+
+class ImageTooLarge(DecodingError):
+    code = "image_too_large"
+
+
+class InvalidImage(DecodingError):
+    code = "invalid_image"
+
+
+class EmptyDrawing(DecodingError):
+    code = "empty_drawing"
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A decoded drawing: the greyscale picture (to store) and its ink."""
+
+    image: Image.Image
+    ink: np.ndarray
+
+
+def parse_data_uri(text: str, *, max_bytes: int) -> bytes:
+    """Return the bytes inside a base64 `data:image/...` URI."""
+    match = _DATA_URI.match(text.strip())
+    if match is None:
+        raise InvalidDataURI("The image must be a data URI such as 'data:image/png;base64,...'.")
+    mime = match["mime"].strip().lower()
+    params = [p.strip().lower() for p in match["params"].split(";") if p.strip()]
+    if mime not in ALLOWED_MIME_TYPES:
+        shown = mime or "none"
+        raise UnsupportedImageType(
+            f"The data URI's type is {shown!r}; send image/png, image/jpeg or image/webp."
+        )
+    if "base64" not in params:
+        raise InvalidDataURI("The data URI must be base64-encoded (';base64,').")
+    payload = _WHITESPACE.sub("", match["payload"])
+    if len(payload) * 3 // 4 > max_bytes:
+        raise ImageTooLarge(f"The image is larger than {max_bytes} bytes.")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidDataURI("The data URI's base64 payload is malformed.") from None
+    if not data:
+        raise InvalidDataURI("The data URI holds no data.")
+    return data
+
+
+def open_image(data: bytes, *, max_side: int) -> Image.Image:
+    """Open image bytes after checking format and size from the header alone."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=list(ALLOWED_FORMATS))
+    except Image.UnidentifiedImageError:
+        raise _unidentified(data) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge("The image has too many pixels.") from None
+    except (OSError, SyntaxError, ValueError):
+        raise InvalidImage("The image could not be read.") from None
+    width, height = image.size
+    if width > max_side or height > max_side:
+        raise ImageTooLarge(
+            f"The image is {width}x{height} pixels; at most {max_side}x{max_side} is accepted."
+        )
+    if width < 1 or height < 1:
+        raise InvalidImage("The image has no pixels.")
+    try:
+        # First frame only: an animation is judged by what it shows first.
+        image.seek(0)
+        image.load()
+        image = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise InvalidImage("The image data is truncated or corrupt.") from None
+    return image
+
+
+def _unidentified(data: bytes) -> DecodingError:
+    """Why bytes that are not PNG, JPEG or WebP were refused: type or garbage."""
+    if data.lstrip()[:1] == b"<":
+        return UnsupportedImageType("SVG and other markup is not accepted; send PNG, JPEG or WebP.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            other_format = Image.open(io.BytesIO(data)).format
+    except Exception:  # any failure to identify means it is no image at all
+        return InvalidImage("The data is not an image.")
+    return UnsupportedImageType(f"{other_format} images are not accepted; send PNG, JPEG or WebP.")
+
+
+def to_grey(image: Image.Image) -> Image.Image:
+    """Greyscale picture with every transparent part turned to white paper."""
+    if image.mode in {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}:
+        values = np.asarray(image, dtype=np.float32)
+        scale = 65535.0 if values.max(initial=0) > 255 else 255.0
+        return Image.fromarray(np.clip(values / scale * 255.0, 0, 255).astype(np.uint8), "L")
+    if image.mode == "L":
+        return image
+    if image.mode == "1":
+        return image.convert("L")
+    if image.mode == "P" and "transparency" not in image.info:
+        return image.convert("L")
+    rgba = image.convert("RGBA")
+    paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    return Image.alpha_composite(paper, rgba).convert("L")
+
+
+def ink_of(grey: Image.Image) -> np.ndarray:
+    """Ink array of a greyscale picture, dark strokes on light paper.
+
+    A picture whose border is mostly dark is taken as light ink on a dark
+    background (a photo of a blackboard, an MNIST-style image) and inverted.
+    """
+    ink = 1.0 - np.asarray(grey, dtype=np.float32) / 255.0
+    border = np.concatenate([ink[0, :], ink[-1, :], ink[:, 0], ink[:, -1]])
+    if np.median(border) > 0.5:
+        ink = 1.0 - ink
+    return ink
+
+
+def decode_drawing(data: bytes, *, max_side: int) -> Drawing:
+    """Decode image bytes into a drawing, refusing empty or unreadable ones."""
+    grey = to_grey(open_image(data, max_side=max_side))
+    ink = ink_of(grey)
+    if float(ink.max() - ink.min()) < MIN_CONTRAST or not np.any(ink >= INK_LEVEL):
+        raise EmptyDrawing("The drawing is empty: draw a digit first.")
+    return Drawing(image=grey, ink=ink)
