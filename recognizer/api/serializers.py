@@ -1,0 +1,97 @@
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from recognizer.api.exceptions import PayloadTooLarge, UnsupportedImageType
+from recognizer.ml import decoding
+from recognizer.ml.decoding import Drawing
+from recognizer.models import Prediction
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class DrawingField(serializers.Field):
+    """A drawing sent as a data URI (JSON) or as an uploaded file (multipart).
+
+    Validation decodes it, so a valid value is a `Drawing` ready for the model.
+    """
+
+    default_error_messages = {
+        "wrong_type": (
+            "Send the image as a data URI string in JSON, "
+            "or as a file in the multipart field 'image'."
+        ),
+    }
+
+    def to_internal_value(self, data: object) -> Drawing:
+        max_bytes = settings.MAX_IMAGE_BYTES
+        try:
+            if isinstance(data, str):
+                raw = decoding.parse_data_uri(data, max_bytes=max_bytes)
+            elif isinstance(data, UploadedFile):
+                if data.size is not None and data.size > max_bytes:
+                    raise decoding.ImageTooLarge(f"The image is larger than {max_bytes} bytes.")
+                raw = data.read(max_bytes + 1)
+                if len(raw) > max_bytes:
+                    raise decoding.ImageTooLarge(f"The image is larger than {max_bytes} bytes.")
+            else:
+                self.fail("wrong_type")
+            return decoding.decode_drawing(raw, max_side=settings.MAX_IMAGE_SIDE)
+        except decoding.ImageTooLarge as error:
+            raise PayloadTooLarge(str(error), code=error.code) from None
+        except decoding.UnsupportedImageType as error:
+            raise UnsupportedImageType(str(error), code=error.code) from None
+        except decoding.DecodingError as error:
+            raise serializers.ValidationError(str(error), code=error.code) from None
+
+
+class PredictRequestSerializer(serializers.Serializer):
+    image = DrawingField()
+
+
+class PredictJSONRequestSerializer(serializers.Serializer):
+    """The JSON form of a prediction request (documentation only)."""
+
+    image = serializers.CharField(
+        help_text="The drawing as a data URI: 'data:image/png;base64,...' (PNG, JPEG or WebP)."
+    )
+
+
+class PredictUploadRequestSerializer(serializers.Serializer):
+    """The multipart form of a prediction request (documentation only)."""
+
+    image = serializers.FileField(help_text="A PNG, JPEG or WebP image file.")
+
+
+class PredictionSerializer(serializers.ModelSerializer):
+    probabilities = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=10,
+        max_length=10,
+        help_text="Probability of each digit 0..9; they sum to 1.",
+    )
+
+    class Meta:
+        model = Prediction
+        fields = ["id", "digit", "confidence", "probabilities", "model_version", "created_at"]
+        read_only_fields = fields
+
+
+class ModelInfoSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    algorithm = serializers.CharField()
+    parameters = serializers.DictField()
+    trained_at = serializers.DateTimeField()
+    training_samples = serializers.IntegerField()
+    cv_accuracy = serializers.FloatField(help_text="Mean accuracy of cross-validation.")
+    test_accuracy = serializers.FloatField(help_text="Accuracy on the held-out 25% of load_digits.")
+    libraries = serializers.DictField(child=serializers.CharField())
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What was wrong, for a person to read.")
+    code = serializers.CharField(help_text="A stable machine-readable reason.")
+    errors = serializers.DictField(
+        required=False, help_text="Per-field messages, for validation errors."
+    )

@@ -1,0 +1,12 @@
+from django.urls import path, re_path
+
+from recognizer import views
+
+app_name = "recognizer"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    re_path(r"^media/(?P<name>drawings/[\w/-]+\.png)$", views.drawing_file, name="drawing"),
+]
