@@ -1,0 +1,57 @@
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from recognizer.ml import artifacts, training
+
+
+@pytest.fixture(scope="session")
+def training_result() -> training.TrainingResult:
+    """The model is trained once for the whole run."""
+    return training.train()
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(
+    tmp_path_factory: pytest.TempPathFactory, training_result: training.TrainingResult
+) -> Path:
+    """A model directory with the trained model in service."""
+    directory = tmp_path_factory.mktemp("models")
+    artifact = artifacts.save_artifact(
+        training_result.pipeline, training_result.metadata, directory
+    )
+    artifacts.activate(directory, artifact.version)
+    return directory
+
+
+@pytest.fixture(autouse=True)
+def isolated_files(settings, tmp_path: Path, trained_model_dir: Path) -> None:
+    """Every test stores drawings in its own folder and uses the trained model."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.MODEL_DIR = str(trained_model_dir)
+
+
+@pytest.fixture
+def no_model(settings, tmp_path: Path) -> Path:
+    """An empty model directory in service: as on a fresh clone before training."""
+    directory = tmp_path / "no-models"
+    directory.mkdir()
+    settings.MODEL_DIR = str(directory)
+    return directory
+
+
+@pytest.fixture
+def staff_user(django_user_model):
+    """A reviewer: staff, allowed to view, change and delete predictions."""
+    user = django_user_model.objects.create_user(
+        "reviewer", "reviewer@example.com", "a-long-test-password", is_staff=True
+    )
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="recognizer"))
+    return user
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client

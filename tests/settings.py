@@ -1,0 +1,23 @@
+"""Settings for the test suite: the real ones, isolated from local data."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+
+from digitsite.settings import *  # noqa: F403
+
+# Hashed static names need collectstatic; the live server serves plain ones.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+MEDIA_ROOT = tempfile.mkdtemp(prefix="digits-test-media-")
+MODEL_DIR = tempfile.mkdtemp(prefix="digits-test-models-")
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"predict": "100000/minute"},
+}

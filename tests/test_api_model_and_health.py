@@ -1,0 +1,79 @@
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+from django.db.backends.utils import CursorWrapper
+
+pytestmark = pytest.mark.django_db
+
+
+def test_model_info_describes_the_model_in_service(client, trained_model_dir):
+    response = client.get("/api/model/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["version"] == (trained_model_dir / "ACTIVE").read_text().strip()
+    assert body["algorithm"] == "KNeighborsClassifier"
+    assert body["parameters"]["classifier"]["n_neighbors"] in range(1, 11)
+    assert body["training_samples"] == 1347
+    assert 0.9 < body["cv_accuracy"] <= 1
+    assert 0.9 < body["test_accuracy"] <= 1
+    assert body["trained_at"]
+    assert body["libraries"]["scikit-learn"]
+
+
+def test_model_info_without_a_model_is_503(client, no_model):
+    response = client.get("/api/model/")
+    assert response.status_code == 503
+    assert response.json()["code"] == "model_not_ready"
+    assert "train_model" in response.json()["detail"]
+
+
+def test_openapi_schema_documents_the_endpoints(client):
+    response = client.get("/api/schema/", headers={"Accept": "application/vnd.oai.openapi+json"})
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    predict = schema["paths"]["/api/predict/"]["post"]
+    assert set(predict["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
+    assert {"201", "400", "413", "415", "429", "503"} <= set(predict["responses"])
+    assert "/api/model/" in schema["paths"]
+    assert "/api/predict" not in schema["paths"]  # the tutorial's alias is not advertised
+
+
+def test_api_docs_page_is_served_without_a_cdn(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "swagger-ui" in page
+    assert "cdn.jsdelivr.net" not in page
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_when_ready(client, trained_model_dir):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["model"]["version"] == (trained_model_dir / "ACTIVE").read_text().strip()
+
+
+def test_readyz_fails_without_a_model(client, no_model):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"]["model"]["status"] == "error"
+    assert "train_model" in body["checks"]["model"]["detail"]
+    assert body["checks"]["database"]["status"] == "ok"
+
+
+def test_readyz_fails_without_the_database(client):
+    with mock.patch.object(CursorWrapper, "execute", side_effect=OperationalError("gone")):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == {"status": "error", "detail": "gone"}

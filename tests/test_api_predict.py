@@ -1,0 +1,245 @@
+import io
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import OperationalError
+from PIL import Image
+from rest_framework.test import APIClient
+
+from recognizer.models import Prediction
+from tests.drawings import ONE, ZERO, canvas_image, data_uri, one_data_uri, png_bytes
+
+pytestmark = pytest.mark.django_db
+
+PREDICT = "/api/predict/"
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def stored_files() -> list[Path]:
+    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+
+
+def assert_nothing_stored() -> None:
+    assert Prediction.objects.count() == 0
+    assert stored_files() == []
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == code
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body
+
+
+class TestPredict:
+    def test_a_data_uri_gets_a_guess(self, api):
+        response = api.post(PREDICT, {"image": one_data_uri()}, format="json")
+        assert response.status_code == 201, response.content
+        body = response.json()
+        assert set(body) == {
+            "id",
+            "digit",
+            "confidence",
+            "probabilities",
+            "model_version",
+            "created_at",
+        }
+        assert body["digit"] == 1
+        assert len(body["probabilities"]) == 10
+        assert sum(body["probabilities"]) == pytest.approx(1.0)
+        assert body["confidence"] == pytest.approx(max(body["probabilities"]))
+
+    def test_the_drawing_and_the_guess_are_stored_together(self, api):
+        body = api.post(PREDICT, {"image": one_data_uri()}, format="json").json()
+        prediction = Prediction.objects.get(pk=body["id"])
+        assert prediction.digit == body["digit"] == 1
+        assert prediction.model_version == body["model_version"]
+        assert prediction.source == Prediction.Source.API
+        assert prediction.session_key == ""
+        assert len(prediction.features) == 64
+        assert prediction.label is None
+        assert prediction.drawing.name.startswith("drawings/")
+        with default_storage.open(prediction.drawing.name) as stored:
+            image = Image.open(stored)
+            assert (image.format, image.mode, image.size) == ("PNG", "L", (280, 280))
+            assert image.getpixel((5, 5)) == 255  # transparent canvas stored as white paper
+        assert stored_files() == [Path(settings.MEDIA_ROOT) / prediction.drawing.name]
+
+    def test_a_zero_is_recognised(self, api):
+        image = data_uri(png_bytes(canvas_image(ZERO)))
+        assert api.post(PREDICT, {"image": image}, format="json").json()["digit"] == 0
+
+    def test_a_file_upload_gets_a_guess(self, api):
+        upload = io.BytesIO(png_bytes(canvas_image(ONE, background=(255, 255, 255, 255))))
+        upload.name = "one.png"
+        response = api.post(PREDICT, {"image": upload}, format="multipart")
+        assert response.status_code == 201, response.content
+        assert response.json()["digit"] == 1
+
+    def test_the_tutorial_path_without_slash_works(self, api):
+        response = api.post("/api/predict", {"image": one_data_uri()}, format="json")
+        assert response.status_code == 201
+        assert response.json()["digit"] == 1
+
+    def test_get_is_not_allowed(self, api):
+        assert_error(api.get(PREDICT), 405, "method_not_allowed")
+
+
+class TestBadInput:
+    def test_missing_image(self, api):
+        body = assert_error(api.post(PREDICT, {}, format="json"), 400, "required")
+        assert body["detail"] == "image: This field is required."
+        assert_nothing_stored()
+
+    @pytest.mark.parametrize("value", [12, None, ["data:image/png;base64,AAAA"], {"a": 1}])
+    def test_image_that_is_not_a_string(self, api, value):
+        response = api.post(PREDICT, {"image": value}, format="json")
+        assert response.status_code == 400
+        assert response.json()["detail"].startswith("image: ")
+        assert_nothing_stored()
+
+    def test_not_a_data_uri(self, api):
+        response = api.post(PREDICT, {"image": "iVBORw0KGgoAAAANSUhEUg"}, format="json")
+        assert_error(response, 400, "invalid_data_uri")
+        assert_nothing_stored()
+
+    def test_bad_base64(self, api):
+        response = api.post(PREDICT, {"image": "data:image/png;base64,iVBOR!!w0K"}, format="json")
+        body = assert_error(response, 400, "invalid_data_uri")
+        assert "base64" in body["detail"]
+        assert_nothing_stored()
+
+    def test_bytes_that_are_not_an_image(self, api):
+        image = data_uri(b"this is plain text, not a picture")
+        body = assert_error(
+            api.post(PREDICT, {"image": image}, format="json"), 400, "invalid_image"
+        )
+        assert "not an image" in body["detail"]
+        assert_nothing_stored()
+
+    def test_an_uploaded_file_that_is_not_an_image(self, api):
+        upload = io.BytesIO(b"%PDF-1.4 not an image")
+        upload.name = "digit.png"
+        response = api.post(PREDICT, {"image": upload}, format="multipart")
+        assert_error(response, 400, "invalid_image")
+        assert_nothing_stored()
+
+    def test_another_image_type_in_the_data_uri(self, api):
+        image = "data:image/gif;base64,R0lGODlhAQABAAAAACw="
+        body = assert_error(
+            api.post(PREDICT, {"image": image}, format="json"), 415, "unsupported_image_type"
+        )
+        assert "image/gif" in body["detail"]
+        assert_nothing_stored()
+
+    def test_a_gif_claiming_to_be_png(self, api):
+        buffer = io.BytesIO()
+        canvas_image(ONE, background=(255, 255, 255, 255)).convert("RGB").save(buffer, "GIF")
+        image = data_uri(buffer.getvalue(), "image/png")
+        body = assert_error(
+            api.post(PREDICT, {"image": image}, format="json"), 415, "unsupported_image_type"
+        )
+        assert "GIF" in body["detail"]
+        assert_nothing_stored()
+
+    @pytest.mark.parametrize(
+        "image",
+        [Image.new("RGBA", (280, 280), (0, 0, 0, 0)), Image.new("RGB", (280, 280), "white")],
+        ids=["transparent", "white"],
+    )
+    def test_an_empty_drawing(self, api, image):
+        response = api.post(PREDICT, {"image": data_uri(png_bytes(image))}, format="json")
+        body = assert_error(response, 400, "empty_drawing")
+        assert "the drawing is empty" in body["detail"].lower()
+        assert_nothing_stored()
+
+    def test_a_body_over_the_limit(self, api, settings):
+        settings.MAX_REQUEST_BYTES = 10_000
+        response = api.post(
+            PREDICT, {"image": "data:image/png;base64," + "A" * 20_000}, format="json"
+        )
+        assert_error(response, 413, "too_large")
+        assert_nothing_stored()
+
+    def test_an_image_over_the_byte_limit(self, api, settings):
+        settings.MAX_IMAGE_BYTES = 1_000
+        body = assert_error(
+            api.post(PREDICT, {"image": one_data_uri()}, format="json"), 413, "image_too_large"
+        )
+        assert "1000 bytes" in body["detail"]
+        assert_nothing_stored()
+
+    def test_an_image_over_the_size_limit(self, api, settings):
+        settings.MAX_IMAGE_SIDE = 100
+        body = assert_error(
+            api.post(PREDICT, {"image": one_data_uri()}, format="json"), 413, "image_too_large"
+        )
+        assert "280x280" in body["detail"]
+        assert_nothing_stored()
+
+    def test_invalid_json(self, api):
+        response = api.post(PREDICT, '{"image": ', content_type="application/json")
+        assert_error(response, 400, "parse_error")
+
+    def test_a_form_post_is_an_unsupported_media_type(self, api):
+        response = api.post(PREDICT, "image=abc", content_type="application/x-www-form-urlencoded")
+        assert_error(response, 415, "unsupported_media_type")
+
+
+class TestFailures:
+    def test_no_model_answers_503_naming_the_command(self, api, no_model):
+        body = assert_error(
+            api.post(PREDICT, {"image": one_data_uri()}, format="json"), 503, "model_not_ready"
+        )
+        assert "manage.py train_model" in body["detail"]
+        assert_nothing_stored()
+
+    def test_a_database_failure_answers_503_and_removes_the_file(self, api):
+        with mock.patch.object(
+            Prediction.objects, "create", side_effect=OperationalError("database is locked")
+        ):
+            response = api.post(PREDICT, {"image": one_data_uri()}, format="json")
+        assert_error(response, 503, "database_unavailable")
+        assert_nothing_stored()
+
+    def test_a_failed_file_write_answers_503_and_leaves_no_row(self, api):
+        storage = Prediction._meta.get_field("drawing").storage
+        with mock.patch.object(storage, "save", side_effect=OSError("No space left on device")):
+            response = api.post(PREDICT, {"image": one_data_uri()}, format="json")
+        assert_error(response, 503, "storage_unavailable")
+        assert_nothing_stored()
+
+
+class TestPageSession:
+    """Requests from the drawing page carry its session and must carry CSRF."""
+
+    def test_the_page_session_owns_its_predictions(self, client):
+        client.get("/")
+        token = client.cookies["csrftoken"].value
+        response = client.post(
+            PREDICT,
+            {"image": one_data_uri()},
+            content_type="application/json",
+            headers={"X-CSRFToken": token},
+        )
+        assert response.status_code == 201
+        prediction = Prediction.objects.get()
+        assert prediction.source == Prediction.Source.PAGE
+        assert prediction.session_key == client.session.session_key
+
+    def test_a_request_with_the_session_but_without_the_token_is_refused(self):
+        browser = APIClient(enforce_csrf_checks=True)
+        browser.get("/")
+        response = browser.post(PREDICT, {"image": one_data_uri()}, format="json")
+        body = assert_error(response, 403, "permission_denied")
+        assert "CSRF" in body["detail"]
+        assert_nothing_stored()

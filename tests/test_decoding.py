@@ -1,0 +1,131 @@
+import base64
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from recognizer.ml import decoding
+from tests.drawings import ONE, canvas_image, data_uri, png_bytes
+
+MAX_BYTES = 1_000_000
+MAX_SIDE = 2048
+
+
+def encoded(image: Image.Image, format: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format)
+    return buffer.getvalue()
+
+
+class TestParseDataURI:
+    def test_returns_the_decoded_bytes(self):
+        payload = png_bytes(canvas_image(ONE))
+        assert decoding.parse_data_uri(data_uri(payload), max_bytes=MAX_BYTES) == payload
+
+    def test_accepts_line_breaks_inside_the_base64(self):
+        payload = png_bytes(canvas_image(ONE))
+        text = base64.encodebytes(payload).decode()  # wrapped at 76 characters
+        uri = "data:image/png;base64," + text
+        assert decoding.parse_data_uri(uri, max_bytes=MAX_BYTES) == payload
+
+    @pytest.mark.parametrize(
+        "text",
+        ["hello", "iVBORw0KGgo=", "data:image/png;base64", "http://example.com/a.png"],
+    )
+    def test_refuses_what_is_not_a_data_uri(self, text):
+        with pytest.raises(decoding.InvalidDataURI):
+            decoding.parse_data_uri(text, max_bytes=MAX_BYTES)
+
+    def test_refuses_a_data_uri_without_base64(self):
+        with pytest.raises(decoding.InvalidDataURI, match="base64"):
+            decoding.parse_data_uri("data:image/png,rawbytes", max_bytes=MAX_BYTES)
+
+    @pytest.mark.parametrize("mime", ["image/gif", "text/plain", "image/svg+xml", ""])
+    def test_refuses_other_types(self, mime):
+        with pytest.raises(decoding.UnsupportedImageType):
+            decoding.parse_data_uri(f"data:{mime};base64,AAAA", max_bytes=MAX_BYTES)
+
+    @pytest.mark.parametrize("payload", ["AAA", "A===", "not base64!", "QUJD$"])
+    def test_refuses_malformed_base64(self, payload):
+        with pytest.raises(decoding.InvalidDataURI, match="malformed"):
+            decoding.parse_data_uri(f"data:image/png;base64,{payload}", max_bytes=MAX_BYTES)
+
+    def test_refuses_a_payload_over_the_limit_before_decoding_it(self):
+        uri = "data:image/png;base64," + "A" * 4000
+        with pytest.raises(decoding.ImageTooLarge):
+            decoding.parse_data_uri(uri, max_bytes=1000)
+
+
+class TestDecodeDrawing:
+    def test_transparent_canvas_becomes_ink_on_white_paper(self):
+        drawing = decoding.decode_drawing(png_bytes(canvas_image(ONE)), max_side=MAX_SIDE)
+        assert drawing.ink.shape == (280, 280)
+        assert drawing.ink.dtype == np.float32
+        assert drawing.ink[140, 140] == pytest.approx(1.0)  # on the stroke
+        assert drawing.ink[10, 10] == pytest.approx(0.0)  # transparent corner is paper
+        assert drawing.image.mode == "L"
+        assert drawing.image.getpixel((10, 10)) == 255
+
+    def test_anti_aliased_edges_become_partial_ink(self):
+        drawing = decoding.decode_drawing(png_bytes(canvas_image(ONE)), max_side=MAX_SIDE)
+        edge = drawing.ink[140, 125:135]
+        assert ((edge > 0.05) & (edge < 0.95)).any()
+
+    def test_white_background_gives_the_same_ink(self):
+        transparent = decoding.decode_drawing(png_bytes(canvas_image(ONE)), max_side=MAX_SIDE)
+        white = decoding.decode_drawing(
+            png_bytes(canvas_image(ONE, background=(255, 255, 255, 255))), max_side=MAX_SIDE
+        )
+        assert np.abs(transparent.ink - white.ink).max() < 0.02
+
+    def test_light_ink_on_dark_background_is_inverted(self):
+        image = canvas_image(ONE, background=(0, 0, 0, 255), ink=(255, 255, 255, 255))
+        drawing = decoding.decode_drawing(png_bytes(image), max_side=MAX_SIDE)
+        assert drawing.ink[140, 140] == pytest.approx(1.0)
+        assert drawing.ink[10, 10] == pytest.approx(0.0)
+
+    @pytest.mark.parametrize("format", ["JPEG", "WEBP"])
+    def test_jpeg_and_webp_are_accepted(self, format):
+        image = canvas_image(ONE, background=(255, 255, 255, 255)).convert("RGB")
+        drawing = decoding.decode_drawing(encoded(image, format), max_side=MAX_SIDE)
+        assert drawing.ink[140, 140] > 0.8
+
+    @pytest.mark.parametrize(
+        "image",
+        [
+            Image.new("RGBA", (280, 280), (0, 0, 0, 0)),
+            Image.new("RGB", (280, 280), (255, 255, 255)),
+            Image.new("RGB", (280, 280), (0, 0, 0)),
+            Image.new("L", (280, 280), 128),
+        ],
+        ids=["transparent", "white", "black", "grey"],
+    )
+    def test_an_image_of_one_colour_is_an_empty_drawing(self, image):
+        with pytest.raises(decoding.EmptyDrawing, match="empty"):
+            decoding.decode_drawing(encoded(image), max_side=MAX_SIDE)
+
+    @pytest.mark.parametrize("format", ["GIF", "BMP", "TIFF"])
+    def test_other_image_formats_are_refused_by_their_content(self, format):
+        image = canvas_image(ONE, background=(255, 255, 255, 255)).convert("RGB")
+        with pytest.raises(decoding.UnsupportedImageType, match=format):
+            decoding.decode_drawing(encoded(image, format), max_side=MAX_SIDE)
+
+    def test_svg_is_refused(self):
+        svg = b'<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0L9 9"/></svg>'
+        with pytest.raises(decoding.UnsupportedImageType, match="SVG"):
+            decoding.decode_drawing(svg, max_side=MAX_SIDE)
+
+    def test_bytes_that_are_no_image_are_invalid(self):
+        with pytest.raises(decoding.InvalidImage, match="not an image"):
+            decoding.decode_drawing(b"\x00\x01 definitely not an image", max_side=MAX_SIDE)
+
+    def test_a_truncated_png_is_invalid(self):
+        data = png_bytes(canvas_image(ONE))
+        with pytest.raises(decoding.InvalidImage, match="truncated or corrupt"):
+            decoding.decode_drawing(data[: len(data) // 2], max_side=MAX_SIDE)
+
+    def test_dimensions_over_the_limit_are_refused_from_the_header(self):
+        data = encoded(Image.new("L", (3000, 20), 255))
+        with pytest.raises(decoding.ImageTooLarge, match="3000x20"):
+            decoding.decode_drawing(data, max_side=MAX_SIDE)
