@@ -52,11 +52,14 @@ class TestPredict:
             "probabilities",
             "model_version",
             "created_at",
+            "features",
         }
         assert body["digit"] == 1
         assert len(body["probabilities"]) == 10
         assert sum(body["probabilities"]) == pytest.approx(1.0)
         assert body["confidence"] == pytest.approx(max(body["probabilities"]))
+        assert len(body["features"]) == 64
+        assert all(0 <= value <= 16 for value in body["features"])
 
     def test_the_drawing_and_the_guess_are_stored_together(self, api):
         body = api.post(PREDICT, {"image": one_data_uri()}, format="json").json()

@@ -50,7 +50,7 @@ class PredictRequestSerializer(serializers.Serializer):
     image = DrawingField()
 
 
-class PredictJSONRequestSerializer(serializers.Serializer):
+class PredictJSONSerializer(serializers.Serializer):
     """The JSON form of a prediction request (documentation only)."""
 
     image = serializers.CharField(
@@ -58,7 +58,7 @@ class PredictJSONRequestSerializer(serializers.Serializer):
     )
 
 
-class PredictUploadRequestSerializer(serializers.Serializer):
+class PredictUploadSerializer(serializers.Serializer):
     """The multipart form of a prediction request (documentation only)."""
 
     image = serializers.FileField(help_text="A PNG, JPEG or WebP image file.")
@@ -71,10 +71,24 @@ class PredictionSerializer(serializers.ModelSerializer):
         max_length=10,
         help_text="Probability of each digit 0..9; they sum to 1.",
     )
+    features = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=16),
+        min_length=64,
+        max_length=64,
+        help_text="What the model saw: the 8x8 input row by row, 0 (paper) to 16 (ink).",
+    )
 
     class Meta:
         model = Prediction
-        fields = ["id", "digit", "confidence", "probabilities", "model_version", "created_at"]
+        fields = [
+            "id",
+            "digit",
+            "confidence",
+            "probabilities",
+            "model_version",
+            "created_at",
+            "features",
+        ]
         read_only_fields = fields
 
 

@@ -14,9 +14,9 @@ from recognizer.api.serializers import (
     ErrorSerializer,
     ModelInfoSerializer,
     PredictionSerializer,
-    PredictJSONRequestSerializer,
+    PredictJSONSerializer,
     PredictRequestSerializer,
-    PredictUploadRequestSerializer,
+    PredictUploadSerializer,
 )
 from recognizer.inference import get_model_service
 from recognizer.ml.serving import LoadedModel, ModelUnavailable
@@ -53,8 +53,8 @@ class PredictView(APIView):
         operation_id="predict",
         summary="Guess the digit in a drawing",
         request={
-            "application/json": PredictJSONRequestSerializer,
-            "multipart/form-data": PredictUploadRequestSerializer,
+            "application/json": PredictJSONSerializer,
+            "multipart/form-data": PredictUploadSerializer,
         },
         responses={201: PredictionSerializer, **ERROR_RESPONSES},
         examples=[

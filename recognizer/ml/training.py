@@ -78,6 +78,7 @@ def train(progress: Progress = lambda message: None) -> TrainingResult:
     # The features step is stateless, so it is computed once for every k.
     features = DigitFeatures()
     train_features = features.transform(train_images)
+    progress(f"Cross-validating k = 1..{CANDIDATE_NEIGHBOURS[-1]} ({CV_FOLDS} folds)...")
     cv_accuracy_by_k = {}
     for k in CANDIDATE_NEIGHBOURS:
         scores = cross_val_score(
@@ -87,7 +88,6 @@ def train(progress: Progress = lambda message: None) -> TrainingResult:
             cv=CV_FOLDS,
         )
         cv_accuracy_by_k[k] = float(scores.mean())
-        progress(f"k={k:2d}  cross-validated accuracy {scores.mean():.4f}")
     # Ties go to the smaller k, the simpler model.
     best_k = max(cv_accuracy_by_k, key=lambda k: (cv_accuracy_by_k[k], -k))
 
