@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -12,6 +13,11 @@ class Prediction(models.Model):
     class Source(models.TextChoices):
         PAGE = "page", "drawing page"
         API = "api", "API"
+
+    class LabelSource(models.TextChoices):
+        SESSION = "session", "the person drawing"
+        TOKEN = "token", "API caller with the feedback token"
+        STAFF = "staff", "staff review"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     drawing = models.ImageField(upload_to="drawings/%Y/%m/%d/", max_length=200)
@@ -32,6 +38,17 @@ class Prediction(models.Model):
         help_text="The digit that was really drawn, if someone said so.",
     )
     labelled_at = models.DateTimeField(null=True, blank=True)
+    label_source = models.CharField(
+        "labelled by", max_length=8, choices=LabelSource.choices, blank=True, default=""
+    )
+    labelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="reviewer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.API)
     session_key = models.CharField(max_length=40, blank=True, default="", db_index=True)
 

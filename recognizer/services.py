@@ -3,10 +3,12 @@
 import io
 import logging
 import uuid
+from typing import Literal
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from PIL import Image
 
@@ -66,12 +68,44 @@ def predict_and_store(
         raise
 
 
-def set_label(prediction: Prediction, label: int | None) -> Prediction:
-    """Record the digit that was really drawn (None clears it)."""
+def record_label(
+    prediction: Prediction,
+    label: int | None,
+    *,
+    source: Prediction.LabelSource,
+    user: AbstractBaseUser | None = None,
+) -> Prediction:
+    """Record the digit that was really drawn, and who said so; None clears it.
+
+    A later answer replaces an earlier one.
+    """
     prediction.label = label
-    prediction.labelled_at = None if label is None else timezone.now()
-    prediction.save(update_fields=["label", "labelled_at"])
+    if label is None:
+        prediction.labelled_at, prediction.label_source, prediction.labelled_by = None, "", None
+    else:
+        prediction.labelled_at = timezone.now()
+        prediction.label_source = source
+        prediction.labelled_by = user if source == Prediction.LabelSource.STAFF else None
+    prediction.save(update_fields=["label", "labelled_at", "label_source", "labelled_by"])
     return prediction
+
+
+def label_in_bulk(
+    predictions: QuerySet[Prediction],
+    label: int | Literal["guess"] | None,
+    *,
+    user: AbstractBaseUser,
+) -> int:
+    """Staff review of many predictions at once: a digit, "guess" (the guess
+    was right) or None (clear). Returns how many rows changed."""
+    if label is None:
+        return predictions.update(label=None, labelled_at=None, label_source="", labelled_by=None)
+    return predictions.update(
+        label=F("digit") if label == "guess" else label,
+        labelled_at=timezone.now(),
+        label_source=Prediction.LabelSource.STAFF,
+        labelled_by=user,
+    )
 
 
 def delete_predictions(predictions: QuerySet[Prediction]) -> int:
