@@ -164,6 +164,9 @@ STORAGES = {
 # Trained model artifacts; the recognizer never unpickles anything from elsewhere.
 MODEL_DIR = env_path("MODEL_DIR", BASE_DIR / "var" / "models")
 
+# How many times each corrected drawing counts when retraining with history.
+HISTORY_REPEAT = env_int("HISTORY_REPEAT", 5)
+
 # Limits on what a client may send.
 MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 2 * 1024 * 1024)
 MAX_IMAGE_BYTES = env_int("MAX_IMAGE_BYTES", 1536 * 1024)
@@ -183,6 +186,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "recognizer.api.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "predict": env_str("THROTTLE_PREDICT_RATE", "120/minute"),
+        "feedback": env_str("THROTTLE_FEEDBACK_RATE", "60/minute"),
     },
 }
 

@@ -8,5 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
-    re_path(r"^media/(?P<name>drawings/[\w/-]+\.png)$", views.drawing_file, name="drawing"),
+    re_path(
+        r"^media/(?P<name>drawings/[\w/-]+\.png)$", views.DrawingFileView.as_view(), name="drawing"
+    ),
 ]

@@ -2,12 +2,19 @@
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
+from drf_spectacular.utils import extend_schema
+from rest_framework.authentication import BasicAuthentication
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
+from recognizer.api.authentication import SessionCsrfAuthentication
 from recognizer.inference import get_model_service
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.models import Prediction
@@ -22,28 +29,33 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "recognizer/index.html", {"max_image_bytes": settings.MAX_IMAGE_BYTES})
 
 
-@require_safe
-def drawing_file(request: HttpRequest, name: str) -> FileResponse:
-    """A stored drawing, for staff or for the session that drew it.
+@extend_schema(exclude=True)  # a file, linked from the API as `drawing_url`
+class DrawingFileView(APIView):
+    """A stored drawing, for staff (session or HTTP Basic) or the session that drew it.
 
     Anyone else gets a 404, which does not tell whether the drawing exists.
     """
-    prediction = Prediction.objects.filter(drawing=name).only("drawing", "session_key").first()
-    if prediction is None:
-        raise Http404("No such drawing.")
-    session_key = request.session.session_key
-    is_owner = bool(session_key) and session_key == prediction.session_key
-    if not (request.user.is_staff or is_owner):
-        raise Http404("No such drawing.")
-    try:
-        file = prediction.drawing.open("rb")
-    except FileNotFoundError:
-        raise Http404("The drawing's file is missing.") from None
-    # Our own re-encoded PNG, so the type is known; never sniffed.
-    response = FileResponse(file, content_type="image/png")
-    response["Cache-Control"] = "private, max-age=86400"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+
+    authentication_classes = [BasicAuthentication, SessionCsrfAuthentication]
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request, name: str) -> FileResponse:
+        prediction = Prediction.objects.filter(drawing=name).only("drawing", "session_key").first()
+        if prediction is None:
+            raise NotFound("No such drawing.")
+        session_key = request.session.session_key
+        is_owner = bool(session_key) and session_key == prediction.session_key
+        if not (request.user.is_staff or is_owner):
+            raise NotFound("No such drawing.")
+        try:
+            file = prediction.drawing.open("rb")
+        except FileNotFoundError:
+            raise NotFound("The drawing's file is missing.") from None
+        # Our own re-encoded PNG, so the type is known; never sniffed.
+        response = FileResponse(file, content_type="image/png")
+        response["Cache-Control"] = "private, max-age=86400"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 @never_cache

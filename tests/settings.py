@@ -19,5 +19,5 @@ MODEL_DIR = tempfile.mkdtemp(prefix="digits-test-models-")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"predict": "100000/minute"},
+    "DEFAULT_THROTTLE_RATES": {"predict": "100000/minute", "feedback": "100000/minute"},
 }

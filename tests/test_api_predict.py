@@ -53,6 +53,7 @@ class TestPredict:
             "model_version",
             "created_at",
             "features",
+            "feedback_token",
         }
         assert body["digit"] == 1
         assert len(body["probabilities"]) == 10

@@ -6,9 +6,17 @@ failures of the database become 503 (try again) rather than 500.
 
 import logging
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
+from django.http import Http404
 from rest_framework import status
-from rest_framework.exceptions import APIException, ErrorDetail, ValidationError
+from rest_framework.exceptions import (
+    APIException,
+    ErrorDetail,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -50,6 +58,11 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             "The database is unavailable; nothing was stored. Try again shortly.",
             code="database_unavailable",
         )
+    # Django's own exceptions, as DRF would convert them, so that they carry a code.
+    if isinstance(exc, Http404):
+        exc = NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = PermissionDenied(*exc.args)
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -8,6 +8,7 @@ from recognizer.api.exceptions import PayloadTooLarge, UnsupportedImageType
 from recognizer.ml import decoding
 from recognizer.ml.decoding import Drawing
 from recognizer.models import Prediction
+from recognizer.tokens import feedback_token
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -65,6 +66,8 @@ class PredictUploadSerializer(serializers.Serializer):
 
 
 class PredictionSerializer(serializers.ModelSerializer):
+    """The answer to a prediction request."""
+
     probabilities = serializers.ListField(
         child=serializers.FloatField(),
         min_length=10,
@@ -88,8 +91,83 @@ class PredictionSerializer(serializers.ModelSerializer):
             "model_version",
             "created_at",
             "features",
+            "feedback_token",
         ]
         read_only_fields = fields
+
+    feedback_token = serializers.SerializerMethodField(
+        help_text="Send it back with feedback on this prediction to prove it is yours."
+    )
+
+    def get_feedback_token(self, prediction: Prediction) -> str:
+        return feedback_token(prediction.pk)
+
+
+class StoredPredictionSerializer(serializers.ModelSerializer):
+    """A stored prediction as staff see it, with its drawing and label."""
+
+    probabilities = serializers.ListField(child=serializers.FloatField())
+    features = serializers.ListField(child=serializers.IntegerField())
+    drawing_url = serializers.SerializerMethodField(help_text="The stored drawing (PNG).")
+    is_correct = serializers.BooleanField(
+        allow_null=True, help_text="Whether the guess was right; null while unlabelled."
+    )
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "id",
+            "created_at",
+            "digit",
+            "confidence",
+            "probabilities",
+            "model_version",
+            "label",
+            "labelled_at",
+            "label_source",
+            "is_correct",
+            "source",
+            "features",
+            "drawing_url",
+        ]
+        read_only_fields = fields
+
+    def get_drawing_url(self, prediction: Prediction) -> str:
+        request = self.context.get("request")
+        url = prediction.drawing.url
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class PredictionFilterSerializer(serializers.Serializer):
+    """Query parameters of the history list."""
+
+    digit = serializers.IntegerField(
+        min_value=0, max_value=9, required=False, help_text="The guessed digit."
+    )
+    label = serializers.IntegerField(
+        min_value=0, max_value=9, required=False, help_text="The corrected label."
+    )
+    correct = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: labelled and right; false: labelled and wrong.",
+    )
+    model_version = serializers.CharField(max_length=64, required=False)
+    created_after = serializers.DateTimeField(required=False, help_text="Inclusive.")
+    created_before = serializers.DateTimeField(required=False, help_text="Exclusive.")
+
+
+class FeedbackSerializer(serializers.Serializer):
+    label = serializers.IntegerField(
+        min_value=0, max_value=9, help_text="The digit that was really drawn."
+    )
+    token = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="The prediction's feedback_token (not needed from its browser session "
+        "or as staff).",
+    )
 
 
 class ModelInfoSerializer(serializers.Serializer):

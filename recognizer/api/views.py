@@ -1,26 +1,34 @@
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import generics, status
+from rest_framework.authentication import BasicAuthentication
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from recognizer import services
+from recognizer import selectors, services
 from recognizer.api.authentication import SessionCsrfAuthentication, uses_session
 from recognizer.api.exceptions import ServiceUnavailable
 from recognizer.api.serializers import (
     ErrorSerializer,
+    FeedbackSerializer,
     ModelInfoSerializer,
+    PredictionFilterSerializer,
     PredictionSerializer,
     PredictJSONSerializer,
     PredictRequestSerializer,
     PredictUploadSerializer,
+    StoredPredictionSerializer,
 )
 from recognizer.inference import get_model_service
 from recognizer.ml.serving import LoadedModel, ModelUnavailable
 from recognizer.models import Prediction
+from recognizer.tokens import is_valid_feedback_token
 
 ERROR_RESPONSES = {
     400: OpenApiResponse(ErrorSerializer, description="The request or the image is invalid."),
@@ -108,3 +116,101 @@ class ModelInfoView(APIView):
     def get(self, request: Request) -> Response:
         model = model_in_service()
         return Response(ModelInfoSerializer({**model.metadata, "version": model.version}).data)
+
+
+class StaffAPIView:
+    """History is for staff: a browser session, or HTTP Basic from scripts."""
+
+    # Basic first, so that an anonymous caller is told to authenticate (401).
+    authentication_classes = [BasicAuthentication, SessionCsrfAuthentication]
+    permission_classes = [IsAdminUser]
+
+
+class NewestFirstPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class PredictionListView(StaffAPIView, generics.ListAPIView):
+    """Every stored prediction, newest first."""
+
+    serializer_class = StoredPredictionSerializer
+    pagination_class = NewestFirstPagination
+
+    @extend_schema(
+        operation_id="predictions_list",
+        summary="Browse the history (staff)",
+        parameters=[PredictionFilterSerializer],
+    )
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = PredictionFilterSerializer(data=self.request.query_params.dict())
+        filters.is_valid(raise_exception=True)
+        return selectors.prediction_list(**filters.validated_data)
+
+
+class PredictionDetailView(StaffAPIView, generics.RetrieveAPIView):
+    """One stored prediction, with the URL of its drawing."""
+
+    serializer_class = StoredPredictionSerializer
+    queryset = Prediction.objects.all()
+
+    @extend_schema(operation_id="predictions_retrieve", summary="One stored prediction (staff)")
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+def feedback_source(request: Request, prediction: Prediction) -> Prediction.LabelSource:
+    """Who may correct a prediction: staff, its browser session, its token holder."""
+    if request.user.is_authenticated and request.user.is_staff:
+        return Prediction.LabelSource.STAFF
+    session_key = request.session.session_key
+    if session_key and session_key == prediction.session_key:
+        return Prediction.LabelSource.SESSION
+    token = request.data.get("token") if hasattr(request.data, "get") else None
+    if is_valid_feedback_token(prediction.pk, token):
+        return Prediction.LabelSource.TOKEN
+    raise PermissionDenied(
+        "Only the person who made this drawing (its browser session or its "
+        "feedback_token) or staff can correct it.",
+        code="not_yours",
+    )
+
+
+class FeedbackView(APIView):
+    """Tell the model which digit was really drawn."""
+
+    authentication_classes = [BasicAuthentication, SessionCsrfAuthentication]
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "feedback"
+
+    @extend_schema(
+        operation_id="predictions_feedback",
+        summary="Correct a guess",
+        request=FeedbackSerializer,
+        responses={
+            200: StoredPredictionSerializer,
+            400: ERROR_RESPONSES[400],
+            403: OpenApiResponse(ErrorSerializer, description="Not your prediction."),
+            404: OpenApiResponse(ErrorSerializer, description="No such prediction."),
+            429: ERROR_RESPONSES[429],
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        prediction = get_object_or_404(Prediction, pk=pk)
+        source = feedback_source(request, prediction)
+        serializer = FeedbackSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.record_label(
+            prediction,
+            serializer.validated_data["label"],
+            source=source,
+            user=request.user if source == Prediction.LabelSource.STAFF else None,
+        )
+        return Response(StoredPredictionSerializer(prediction, context={"request": request}).data)

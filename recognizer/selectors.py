@@ -1,0 +1,184 @@
+"""Reads of the stored history: filtered lists, statistics, training data.
+
+Statistics are computed by the database (grouped counts), never by looping
+over rows in Python, so they stay fast with a large history.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Max, Min, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from recognizer.models import Prediction
+
+DIGITS = range(10)
+# Every fifth labelled drawing (by id) is kept out of training, so that each
+# model version can be judged on drawings that no version ever learnt from.
+HOLD_OUT_EVERY = 5
+
+CORRECT = Q(label=F("digit"))
+WRONG = Q(label__isnull=False) & ~Q(label=F("digit"))
+
+
+def prediction_list(
+    *,
+    digit: int | None = None,
+    label: int | None = None,
+    correct: bool | None = None,
+    model_version: str | None = None,
+    created_after: datetime.datetime | None = None,
+    created_before: datetime.datetime | None = None,
+) -> QuerySet[Prediction]:
+    """Predictions matching every filter given, newest first."""
+    predictions = Prediction.objects.all()
+    if digit is not None:
+        predictions = predictions.filter(digit=digit)
+    if label is not None:
+        predictions = predictions.filter(label=label)
+    if correct is not None:
+        predictions = predictions.filter(CORRECT if correct else WRONG)
+    if model_version:
+        predictions = predictions.filter(model_version=model_version)
+    if created_after is not None:
+        predictions = predictions.filter(created_at__gte=created_after)
+    if created_before is not None:
+        predictions = predictions.filter(created_at__lt=created_before)
+    return predictions.order_by("-created_at", "-id")
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+@dataclass(frozen=True)
+class DigitAccuracy:
+    digit: int
+    labelled: int
+    correct: int
+
+    @property
+    def accuracy(self) -> float | None:
+        return ratio(self.correct, self.labelled)
+
+
+@dataclass(frozen=True)
+class VersionAccuracy:
+    version: str
+    total: int
+    labelled: int
+    correct: int
+    first_used: datetime.datetime
+    last_used: datetime.datetime
+
+    @property
+    def accuracy(self) -> float | None:
+        return ratio(self.correct, self.labelled)
+
+
+@dataclass(frozen=True)
+class HistoryStatistics:
+    total: int
+    labelled: int
+    correct: int
+    by_digit: list[DigitAccuracy]
+    by_version: list[VersionAccuracy]
+    confusion: list[list[int]]  # confusion[guess][truth]
+    per_day: list[tuple[datetime.date, int]]
+
+    @property
+    def accuracy(self) -> float | None:
+        return ratio(self.correct, self.labelled)
+
+
+def history_statistics(*, days: int = 30) -> HistoryStatistics:
+    """Counts and accuracies of the whole history, in three grouped queries."""
+    versions = [
+        VersionAccuracy(
+            version=row["model_version"],
+            total=row["total"],
+            labelled=row["labelled"],
+            correct=row["correct"],
+            first_used=row["first_used"],
+            last_used=row["last_used"],
+        )
+        for row in Prediction.objects.order_by()
+        .values("model_version")
+        .annotate(
+            total=Count("id"),
+            labelled=Count("id", filter=Q(label__isnull=False)),
+            correct=Count("id", filter=CORRECT),
+            first_used=Min("created_at"),
+            last_used=Max("created_at"),
+        )
+        .order_by("-last_used")
+    ]
+
+    confusion = [[0] * 10 for _ in DIGITS]
+    for row in (
+        Prediction.objects.filter(label__isnull=False)
+        .order_by()
+        .values("digit", "label")
+        .annotate(count=Count("id"))
+    ):
+        confusion[row["digit"]][row["label"]] = row["count"]
+    by_digit = [
+        DigitAccuracy(
+            digit=truth,
+            labelled=sum(confusion[guess][truth] for guess in DIGITS),
+            correct=confusion[truth][truth],
+        )
+        for truth in DIGITS
+    ]
+
+    return HistoryStatistics(
+        total=sum(v.total for v in versions),
+        labelled=sum(v.labelled for v in versions),
+        correct=sum(v.correct for v in versions),
+        by_digit=by_digit,
+        by_version=versions,
+        confusion=confusion,
+        per_day=drawings_per_day(days),
+    )
+
+
+def drawings_per_day(days: int) -> list[tuple[datetime.date, int]]:
+    """Drawings stored on each of the last `days` days (today included)."""
+    today = timezone.localdate()
+    first_day = today - datetime.timedelta(days=days - 1)
+    since = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time.min))
+    counts = dict(
+        Prediction.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .order_by()
+        .values_list("day")
+        .annotate(count=Count("id"))
+    )
+    return [
+        (day, counts.get(day, 0))
+        for day in (first_day + datetime.timedelta(days=n) for n in range(days))
+    ]
+
+
+@dataclass(frozen=True)
+class LabelledDrawing:
+    id: int
+    drawing: str
+    label: int
+
+
+def labelled_history() -> tuple[list[LabelledDrawing], list[LabelledDrawing]]:
+    """Labelled drawings split into (for training, held out for evaluation)."""
+    training, held_out = [], []
+    rows = Prediction.objects.filter(label__isnull=False).order_by("id")
+    for pk, drawing, label in rows.values_list("id", "drawing", "label").iterator():
+        item = LabelledDrawing(id=pk, drawing=drawing, label=label)
+        (held_out if pk % HOLD_OUT_EVERY == 0 else training).append(item)
+    return training, held_out
+
+
+def predictions_per_version() -> dict[str, int]:
+    """How many predictions each model version made."""
+    rows = Prediction.objects.order_by().values("model_version").annotate(count=Count("id"))
+    return {row["model_version"]: row["count"] for row in rows}
