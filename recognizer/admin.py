@@ -1,15 +1,23 @@
 import base64
+import csv
 import io
+from collections.abc import Iterator
 
 import numpy as np
-from django.contrib import admin
-from django.db.models import F, Q, QuerySet
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from PIL import Image
 
-from recognizer import services
-from recognizer.models import Prediction
+from recognizer import selectors, services
+from recognizer.models import DIGIT_CHOICES, Prediction
 
 
 class CorrectnessFilter(admin.SimpleListFilter):
@@ -21,9 +29,9 @@ class CorrectnessFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "yes":
-            return queryset.filter(label=F("digit"))
+            return queryset.filter(selectors.CORRECT)
         if self.value() == "no":
-            return queryset.filter(Q(label__isnull=False) & ~Q(label=F("digit")))
+            return queryset.filter(selectors.WRONG)
         if self.value() == "unknown":
             return queryset.filter(label__isnull=True)
         return queryset
@@ -36,6 +44,60 @@ def features_data_uri(features: list[int]) -> str:
     buffer = io.BytesIO()
     Image.fromarray(grey, "L").save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+class LabelActionForm(helpers.ActionForm):
+    """The admin's action bar, with the digit that "set label to" applies."""
+
+    label = forms.TypedChoiceField(
+        label="digit",
+        choices=[("", "—"), *DIGIT_CHOICES],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+
+class Echo:
+    """A file-like object whose write returns the line, to stream a CSV."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_HEADER = ["id", "created_at", "guess", "confidence", "label", "model_version", "drawing_url"]
+
+
+def csv_lines(request: HttpRequest, predictions: QuerySet) -> Iterator[str]:
+    writer = csv.writer(Echo())
+    yield writer.writerow(CSV_HEADER)
+    rows = predictions.values_list(
+        "id", "created_at", "digit", "confidence", "label", "model_version", "drawing"
+    )
+    storage = Prediction._meta.get_field("drawing").storage
+    for pk, created_at, digit, confidence, label, version, drawing in rows.iterator():
+        yield writer.writerow(
+            [
+                pk,
+                created_at.isoformat(),
+                digit,
+                f"{confidence:.4f}",
+                "" if label is None else label,
+                version,
+                request.build_absolute_uri(storage.url(drawing)),
+            ]
+        )
+
+
+def heat_level(count: int, total: int) -> int:
+    """0..10: the share of a true digit's drawings that fall in one cell."""
+    return round(10 * count / total) if total else 0
+
+
+def day_bar(index: int, day: object, count: int, busiest: int) -> dict:
+    """One bar of the per-day chart, in a viewBox 10 units wide per day, 100 high."""
+    height = round(100 * count / busiest) if busiest else 0
+    return {"x": 10 * index + 1, "y": 100 - height, "height": height, "day": day, "count": count}
 
 
 @admin.register(Prediction)
@@ -56,6 +118,8 @@ class PredictionAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     search_fields = ["=id", "model_version"]
     list_per_page = 50
+    action_form = LabelActionForm
+    actions = ["mark_guess_right", "set_label", "clear_label", "export_csv"]
     readonly_fields = [
         "drawing_large",
         "features_image",
@@ -122,7 +186,81 @@ class PredictionAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Prediction, form, change: bool) -> None:
         if "label" in form.changed_data:
-            services.set_label(obj, obj.label)
+            services.record_label(
+                obj, obj.label, source=Prediction.LabelSource.STAFF, user=request.user
+            )
+
+    @admin.action(description="The guess was right (label = guess)", permissions=["change"])
+    def mark_guess_right(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = services.label_in_bulk(queryset, "guess", user=request.user)
+        self.message_user(request, f"{changed} drawings labelled with their guess.")
+
+    @admin.action(description="Set label to the digit chosen", permissions=["change"])
+    def set_label(self, request: HttpRequest, queryset: QuerySet) -> None:
+        try:
+            label = LabelActionForm.base_fields["label"].clean(request.POST.get("label", ""))
+        except ValidationError:
+            label = None
+        if label is None:
+            self.message_user(
+                request, "Choose the digit next to the action, then run it again.", messages.ERROR
+            )
+            return
+        changed = services.label_in_bulk(queryset, label, user=request.user)
+        self.message_user(request, f"{changed} drawings labelled {label}.")
+
+    @admin.action(description="Clear the label", permissions=["change"])
+    def clear_label(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = services.label_in_bulk(queryset, None, user=request.user)
+        self.message_user(request, f"Label cleared on {changed} drawings.")
+
+    @admin.action(description="Export selected as CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
+        filename = f"predictions-{timezone.now():%Y%m%d-%H%M%S}.csv"
+        return StreamingHttpResponse(
+            csv_lines(request, queryset.order_by("-created_at", "-id")),
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        statistics = path(
+            "statistics/",
+            self.admin_site.admin_view(self.statistics_view),
+            name="recognizer_prediction_statistics",
+        )
+        return [statistics, *super().get_urls()]
+
+    def statistics_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        stats = selectors.history_statistics()
+        columns = [row.labelled for row in stats.by_digit]
+        confusion_rows = [
+            (
+                guess,
+                [
+                    (truth, count, heat_level(count, columns[truth]), guess == truth)
+                    for truth, count in enumerate(counts)
+                ],
+            )
+            for guess, counts in enumerate(stats.confusion)
+        ]
+        busiest = max((count for _, count in stats.per_day), default=0)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Statistics",
+            "opts": self.model._meta,
+            "stats": stats,
+            "confusion_rows": confusion_rows,
+            "day_bars": [
+                day_bar(index, day, count, busiest)
+                for index, (day, count) in enumerate(stats.per_day)
+            ],
+            "chart_width": 10 * len(stats.per_day),
+            "busiest_day": busiest,
+        }
+        return TemplateResponse(request, "admin/recognizer/prediction/statistics.html", context)
 
     def delete_model(self, request: HttpRequest, obj: Prediction) -> None:
         services.delete_predictions(Prediction.objects.filter(pk=obj.pk))

@@ -127,3 +127,94 @@ def test_deleting_a_prediction_removes_its_file(
     assert response.status_code == 302
     assert not Prediction.objects.filter(pk=prediction.pk).exists()
     assert not path.exists()
+
+
+def run_action(client, action: str, predictions: list[Prediction], **extra: str):
+    return client.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [p.pk for p in predictions], **extra},
+        follow=True,
+    )
+
+
+class TestBulkActions:
+    def test_the_guess_was_right(self, staff_client, staff_user, history):
+        seven, zero = history["seven"], history["zero"]
+        response = run_action(staff_client, "mark_guess_right", [seven, zero])
+        assert "2 drawings labelled with their guess" in response.content.decode()
+        for prediction in (seven, zero):
+            prediction.refresh_from_db()
+            assert prediction.label == prediction.digit
+            assert prediction.label_source == Prediction.LabelSource.STAFF
+            assert prediction.labelled_by == staff_user
+            assert prediction.labelled_at is not None
+
+    def test_set_label_to_the_digit_chosen(self, staff_client, history):
+        response = run_action(staff_client, "set_label", [history["seven"]], label="2")
+        assert "1 drawings labelled 2" in response.content.decode()
+        history["seven"].refresh_from_db()
+        assert history["seven"].label == 2
+
+    def test_set_label_without_a_digit_changes_nothing_and_says_why(self, staff_client, history):
+        response = run_action(staff_client, "set_label", [history["seven"]])
+        assert "Choose the digit next to the action" in response.content.decode()
+        history["seven"].refresh_from_db()
+        assert history["seven"].label is None
+
+    def test_clear_label(self, staff_client, history):
+        one = history["one"]
+        run_action(staff_client, "clear_label", [one])
+        one.refresh_from_db()
+        assert (one.label, one.labelled_at, one.label_source) == (None, None, "")
+
+    def test_export_selected_as_csv(self, staff_client, history):
+        selected = [history["one"], history["zero"]]
+        response = run_action(staff_client, "export_csv", selected)
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert "attachment" in response["Content-Disposition"]
+        lines = b"".join(response.streaming_content).decode().splitlines()
+        assert lines[0] == "id,created_at,guess,confidence,label,model_version,drawing_url"
+        rows = [line.split(",") for line in lines[1:]]
+        assert [int(row[0]) for row in rows] == [history["zero"].pk, history["one"].pk]
+        zero = Prediction.objects.get(pk=history["zero"].pk)
+        assert rows[0][2:6] == [str(zero.digit), f"{zero.confidence:.4f}", "6", zero.model_version]
+        assert rows[0][6] == f"http://testserver{zero.drawing.url}"
+
+
+class TestStatistics:
+    URL = "/admin/recognizer/prediction/statistics/"
+
+    def test_reachable_from_the_admin_index_and_the_list(self, staff_client):
+        assert self.URL in staff_client.get("/admin/").content.decode()
+        assert self.URL in staff_client.get(CHANGELIST).content.decode()
+
+    def test_staff_only(self, client, django_user_model):
+        assert client.get(self.URL).status_code == 302
+        staff = django_user_model.objects.create_user(
+            "no-perms", password="a-long-password", is_staff=True
+        )
+        client.force_login(staff)
+        assert client.get(self.URL).status_code == 403
+
+    def test_counts_accuracy_confusion_and_days(self, staff_client, history):
+        zero = Prediction.objects.get(pk=history["zero"].pk)
+        response = staff_client.get(self.URL)
+        assert response.status_code == 200
+        stats = response.context["stats"]
+        assert (stats.total, stats.labelled, stats.correct) == (3, 2, 1)
+        assert stats.accuracy == 0.5
+        assert stats.confusion[zero.digit][6] == 1
+        assert stats.by_digit[6].labelled == 1 and stats.by_digit[6].correct == 0
+        versions = {row.version: row for row in stats.by_version}
+        assert versions["aaaaaaaaaaaa"].total == 1
+        assert stats.per_day[-1][1] == 3  # all three drawn today
+        page = response.content.decode()
+        assert '<dd id="total-drawings">3</dd>' in page
+        assert '<dd id="total-accuracy">50.0%</dd>' in page
+        assert page.count('class="heat ') == 100
+        assert 'data-count="3"' in page  # today's bar
+
+    def test_an_empty_history(self, staff_client):
+        response = staff_client.get(self.URL)
+        assert response.status_code == 200
+        assert '<dd id="total-accuracy">–</dd>' in response.content.decode()
