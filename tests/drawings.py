@@ -3,6 +3,7 @@
 import base64
 import io
 import math
+import random
 from collections.abc import Sequence
 
 from PIL import Image, ImageDraw
@@ -57,3 +58,35 @@ SEVEN = [[(70, 50), (210, 50), (120, 240)]]
 
 def one_data_uri(**options: object) -> str:
     return data_uri(png_bytes(canvas_image(ONE, **options)))
+
+
+Strokes = Sequence[Sequence[Point]]
+
+TWO = [[(80, 90), (110, 55), (160, 50), (195, 80), (190, 125), (80, 230), (210, 230)]]
+THREE = [[(80, 60), (150, 45), (200, 80), (150, 135), (200, 180), (160, 232), (80, 220)]]
+FOUR = [[(165, 40), (60, 170), (220, 170)], [(170, 100), (170, 240)]]
+
+
+def mirrored(strokes: Strokes) -> list[list[Point]]:
+    """Drawn right to left: an unusual style the training set never shows."""
+    return [[(280 - x, y) for x, y in stroke] for stroke in strokes]
+
+
+def jittered(strokes: Strokes, rng: random.Random) -> list[list[Point]]:
+    """The same shape as a person would draw it again: moved, resized, wobbly."""
+    scale = rng.uniform(0.8, 1.05)
+    dx, dy = rng.uniform(-20, 20), rng.uniform(-15, 15)
+    return [
+        [
+            (
+                140 + (x - 140) * scale + dx + rng.uniform(-8, 8),
+                140 + (y - 140) * scale + dy + rng.uniform(-8, 8),
+            )
+            for x, y in stroke
+        ]
+        for stroke in strokes
+    ]
+
+
+def drawing_data_uri(strokes: Strokes, **options: object) -> str:
+    return data_uri(png_bytes(canvas_image(strokes, **options)))

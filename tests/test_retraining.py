@@ -1,0 +1,143 @@
+"""Learning from corrected drawings, and switching model versions."""
+
+import io
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from recognizer.inference import get_model_service
+from recognizer.ml import artifacts
+from recognizer.models import Prediction
+from tests.drawings import SEVEN, THREE, drawing_data_uri, jittered, mirrored
+
+pytestmark = pytest.mark.django_db
+
+# The unusual style: 3s and 7s drawn mirrored, as nobody in load_digits did.
+STYLE = {3: mirrored(THREE), 7: mirrored(SEVEN)}
+
+
+@pytest.fixture
+def model_dir(settings, tmp_path: Path, trained_model_dir: Path) -> Path:
+    """A model directory of this test's own, with the trained model in service."""
+    directory = tmp_path / "models"
+    shutil.copytree(trained_model_dir, directory)
+    settings.MODEL_DIR = str(directory)
+    # Notice an activation at once instead of within a second.
+    service = get_model_service()
+    original = service.recheck_seconds
+    service.recheck_seconds = 0
+    yield directory
+    service.recheck_seconds = original
+
+
+def unusual_drawings(count: int, seed: int) -> list[tuple[str, int]]:
+    rng = random.Random(seed)
+    return [
+        (drawing_data_uri(jittered(STYLE[digit], rng), pen_width=rng.uniform(12, 24)), digit)
+        for digit in [3, 7] * (count // 2)
+    ]
+
+
+def guess(api: APIClient, image: str) -> dict:
+    response = api.post("/api/predict/", {"image": image}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def accuracy(api: APIClient, drawings: list[tuple[str, int]]) -> tuple[float, set[str]]:
+    answers = [(guess(api, image), digit) for image, digit in drawings]
+    right = sum(answer["digit"] == digit for answer, digit in answers)
+    return right / len(answers), {answer["model_version"] for answer, _ in answers}
+
+
+def teach(api: APIClient, drawings: list[tuple[str, int]]) -> None:
+    """Send drawings and correct every guess, as their author would."""
+    for image, digit in drawings:
+        answer = guess(api, image)
+        response = api.post(
+            f"/api/predictions/{answer['id']}/feedback/",
+            {"label": digit, "token": answer["feedback_token"]},
+            format="json",
+        )
+        assert response.status_code == 200
+
+
+def train(*args: str) -> str:
+    out = io.StringIO()
+    call_command("train_model", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_retraining_with_history_learns_an_unusual_style(model_dir):
+    api = APIClient()
+    first_version = artifacts.active_version(model_dir)
+    held_out = unusual_drawings(20, seed=2)
+
+    before, versions = accuracy(api, held_out)
+    assert versions == {first_version}
+    assert before < 0.5, "the style must be one the first model gets mostly wrong"
+
+    teach(api, unusual_drawings(60, seed=1))
+    output = train("--with-history")
+
+    assert "history: 48 labelled drawings to learn from, 12 held out" in output
+    new_version = artifacts.active_version(model_dir)
+    assert new_version != first_version
+    assert "put in service" in output
+    after, versions = accuracy(api, held_out)
+    assert versions == {new_version}
+    assert after >= 0.8, f"after retraining {after:.0%} of the held-out style was right"
+    metadata = artifacts.read_metadata(model_dir, new_version)
+    assert metadata["history_samples"] == 48
+    assert metadata["evaluation"]["held-out history"]["samples"] == 12
+    print(f"unusual style: {before:.0%} right before, {after:.0%} after retraining")
+
+
+def test_a_worse_model_is_kept_out_of_service_unless_forced(model_dir):
+    api = APIClient()
+    teach(api, unusual_drawings(60, seed=3))
+    train("--with-history")
+    learnt = artifacts.active_version(model_dir)
+
+    output = train()  # without the history: worse on the held-out history
+    assert "NOT put in service" in output
+    assert "held-out history" in output
+    assert artifacts.active_version(model_dir) == learnt
+    # Every version is kept (the plain one is the first model again: same content, same version).
+    assert len(artifacts.list_artifacts(model_dir)) == 2
+
+    train("--force")
+    assert artifacts.active_version(model_dir) != learnt
+
+
+def test_list_models_and_activate_model(model_dir, training_result):
+    first = artifacts.active_version(model_dir)
+    guess(APIClient(), unusual_drawings(2, seed=4)[0][0])
+    teach(APIClient(), unusual_drawings(10, seed=5))
+    train("--with-history", "--force")
+    second = artifacts.active_version(model_dir)
+
+    out = io.StringIO()
+    call_command("list_models", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[1].startswith(f"  {first}")
+    assert lines[2].startswith(f"* {second}")
+    assert lines[1].split()[-1] == str(Prediction.objects.filter(model_version=first).count())
+
+    call_command("activate_model", first, stdout=io.StringIO())
+    assert artifacts.active_version(model_dir) == first
+    assert guess(APIClient(), unusual_drawings(2, seed=6)[0][0])["model_version"] == first
+
+    with pytest.raises(CommandError, match="list_models"):
+        call_command("activate_model", "ffffffffffff")
+
+
+def test_train_if_missing_keeps_the_model_in_service(model_dir):
+    version = artifacts.active_version(model_dir)
+    assert "not training" in train("--if-missing")
+    assert artifacts.active_version(model_dir) == version
+    assert len(artifacts.list_artifacts(model_dir)) == 1
