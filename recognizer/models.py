@@ -20,7 +20,7 @@ class Prediction(models.Model):
         STAFF = "staff", "staff review"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    drawing = models.ImageField(upload_to="drawings/%Y/%m/%d/", max_length=200)
+    drawing = models.ImageField(upload_to="drawings/%Y/%m/%d/", max_length=200, unique=True)
     features = models.JSONField(help_text="The 8x8 model input, row by row, values 0..16.")
     digit = models.PositiveSmallIntegerField(
         "guess", choices=DIGIT_CHOICES, validators=DIGIT_VALIDATORS, db_index=True

@@ -5,8 +5,11 @@ over rows in Python, so they stay fast with a large history.
 """
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
+from django.core.files.storage import Storage
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -182,3 +185,44 @@ def predictions_per_version() -> dict[str, int]:
     """How many predictions each model version made."""
     rows = Prediction.objects.order_by().values("model_version").annotate(count=Count("id"))
     return {row["model_version"]: row["count"] for row in rows}
+
+
+@dataclass(frozen=True)
+class Orphans:
+    rows_without_files: list[int]
+    files_without_rows: list[str]
+
+
+def stored_drawing_names(storage: Storage, folder: str = "drawings") -> Iterator[str]:
+    """Every file under the drawings folder, walking one folder at a time."""
+    folders, files = storage.listdir(folder)
+    for name in sorted(files):
+        yield f"{folder}/{name}"
+    for sub in sorted(folders):
+        yield from stored_drawing_names(storage, f"{folder}/{sub}")
+
+
+def find_orphans(batch_size: int = 1000) -> Orphans:
+    """Rows whose drawing file is missing, and drawing files that no row names.
+
+    Reads in batches, so memory stays flat however large the history is.
+    """
+    storage = Prediction._meta.get_field("drawing").storage
+    rows_without_files = [
+        pk
+        for pk, name in Prediction.objects.order_by()
+        .values_list("id", "drawing")
+        .iterator(chunk_size=batch_size)
+        if not storage.exists(name)
+    ]
+    files_without_rows = []
+    try:
+        names = stored_drawing_names(storage)
+        for batch in iter(lambda: list(islice(names, batch_size)), []):
+            known = set(
+                Prediction.objects.filter(drawing__in=batch).values_list("drawing", flat=True)
+            )
+            files_without_rows += [name for name in batch if name not in known]
+    except FileNotFoundError:
+        pass  # no drawing stored yet
+    return Orphans(rows_without_files, files_without_rows)

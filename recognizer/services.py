@@ -1,5 +1,6 @@
 """What changes stored data: predicting and storing drawings, labelling them."""
 
+import datetime
 import io
 import logging
 import uuid
@@ -15,6 +16,7 @@ from PIL import Image
 from recognizer.inference import get_model_service
 from recognizer.ml.decoding import Drawing
 from recognizer.models import Prediction
+from recognizer.selectors import Orphans
 
 logger = logging.getLogger(__name__)
 
@@ -125,3 +127,27 @@ def delete_predictions(predictions: QuerySet[Prediction]) -> int:
 
         transaction.on_commit(delete_files)
     return deleted
+
+
+def repair_orphans(orphans: Orphans, *, grace: datetime.timedelta) -> tuple[int, int]:
+    """Delete rows whose file is gone and files that no row names.
+
+    A file younger than `grace` may belong to a request still inserting its
+    row, so it is left alone. Returns (rows deleted, files deleted).
+    """
+    storage = Prediction._meta.get_field("drawing").storage
+    rows, _ = Prediction.objects.filter(pk__in=orphans.rows_without_files).delete()
+    cutoff = timezone.now() - grace
+    files = 0
+    for name in orphans.files_without_rows:
+        try:
+            if storage.get_modified_time(name) > cutoff:
+                continue
+            # Checked again: a row may have been committed since the scan.
+            if Prediction.objects.filter(drawing=name).exists():
+                continue
+            storage.delete(name)
+            files += 1
+        except FileNotFoundError:
+            continue
+    return rows, files
