@@ -6,3 +6,6 @@ urlpatterns = [
     path("api/", include("recognizer.api.urls")),
     path("", include("recognizer.urls")),
 ]
+
+handler404 = "recognizer.views.not_found"
+handler500 = "recognizer.views.server_error"

@@ -1,7 +1,12 @@
+import logging
 from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
 
 
 class RequestSizeLimitMiddleware:
@@ -27,3 +32,57 @@ class RequestSizeLimitMiddleware:
                 return JsonResponse({"detail": message, "code": "too_large"}, status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send CONTENT_SECURITY_POLICY on every response that has none.
+
+    Only our own scripts and styles run; images may also be data: URIs (the
+    admin draws the model's 8x8 input as one).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if settings.CONTENT_SECURITY_POLICY:
+            response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+
+def content_security_policy(policy: str) -> Callable:
+    """A view decorator for the few pages that need a policy of their own."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def view_with_policy(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            response.headers["Content-Security-Policy"] = policy
+            return response
+
+        return view_with_policy
+
+    return decorate
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is down or locked is a 503 (try again), not a 500.
+
+    The API has its own handler; this covers the page, the admin and health.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.error("database unavailable on %s: %s", request.path, exception)
+        message = "The database is unavailable; nothing was changed. Try again shortly."
+        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "5"
+        return response

@@ -4,6 +4,8 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
+# The test client and the live server speak plain HTTP.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 
 from digitsite.settings import *  # noqa: F403
 
