@@ -7,6 +7,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as default_server_error
 from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import NotFound
@@ -86,3 +88,19 @@ def readyz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if ready else "unavailable", "checks": checks},
         status=200 if ready else 503,
     )
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404s: JSON under /api/, the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500s: JSON under /api/, the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "Internal error; it was logged.", "code": "server_error"}, status=500
+        )
+    return default_server_error(request)

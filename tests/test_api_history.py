@@ -124,7 +124,17 @@ class TestList:
         assert ids(response) == [history["unlabelled"].pk, history["wrong"].pk]
 
     @pytest.mark.parametrize(
-        "query", ["digit=10", "label=x", "correct=maybe", "created_after=yesterday"]
+        "query",
+        [
+            "digit=10",
+            "label=x",
+            "correct=maybe",
+            "created_after=yesterday",
+            "page_size=0",
+            "page_size=null",
+            "page_size=100000",
+            "cursor=not-a-cursor",
+        ],
     )
     def test_invalid_filters_are_400(self, staff_api, history, query):
         response = staff_api.get(f"{LIST}?{query}")

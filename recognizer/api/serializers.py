@@ -109,6 +109,11 @@ class StoredPredictionSerializer(serializers.ModelSerializer):
     probabilities = serializers.ListField(child=serializers.FloatField())
     features = serializers.ListField(child=serializers.IntegerField())
     drawing_url = serializers.SerializerMethodField(help_text="The stored drawing (PNG).")
+    label_source = serializers.ChoiceField(
+        choices=Prediction.LabelSource.choices,
+        allow_blank=True,
+        help_text="Who gave the label; empty while unlabelled.",
+    )
     is_correct = serializers.BooleanField(
         allow_null=True, help_text="Whether the guess was right; null while unlabelled."
     )

@@ -2,7 +2,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.authentication import BasicAuthentication
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -32,6 +32,9 @@ from recognizer.tokens import is_valid_feedback_token
 
 ERROR_RESPONSES = {
     400: OpenApiResponse(ErrorSerializer, description="The request or the image is invalid."),
+    401: OpenApiResponse(ErrorSerializer, description="Authentication is needed (staff)."),
+    403: OpenApiResponse(ErrorSerializer, description="Not allowed, or the CSRF check failed."),
+    404: OpenApiResponse(ErrorSerializer, description="No such prediction."),
     413: OpenApiResponse(ErrorSerializer, description="The body or the image is too large."),
     415: OpenApiResponse(ErrorSerializer, description="Not JSON/multipart, or not PNG/JPEG/WebP."),
     429: OpenApiResponse(ErrorSerializer, description="Too many requests; see Retry-After."),
@@ -39,6 +42,10 @@ ERROR_RESPONSES = {
         ErrorSerializer, description="No model is ready, or the database is down."
     ),
 }
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: ERROR_RESPONSES[code] for code in codes}
 
 
 def model_in_service() -> LoadedModel:
@@ -59,12 +66,16 @@ class PredictView(APIView):
 
     @extend_schema(
         operation_id="predict",
+        tags=["recognition"],
         summary="Guess the digit in a drawing",
         request={
             "application/json": PredictJSONSerializer,
             "multipart/form-data": PredictUploadSerializer,
         },
-        responses={201: PredictionSerializer, **ERROR_RESPONSES},
+        responses={
+            201: PredictionSerializer,
+            **error_responses(400, 403, 413, 415, 429, 503),
+        },
         examples=[
             OpenApiExample(
                 "A canvas drawing",
@@ -110,8 +121,9 @@ class ModelInfoView(APIView):
 
     @extend_schema(
         operation_id="model_info",
+        tags=["recognition"],
         summary="Describe the model in service",
-        responses={200: ModelInfoSerializer, 503: ERROR_RESPONSES[503]},
+        responses={200: ModelInfoSerializer, **error_responses(503)},
     )
     def get(self, request: Request) -> Response:
         model = model_in_service()
@@ -132,6 +144,28 @@ class NewestFirstPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request: Request) -> int:
+        # DRF quietly ignores a bad page_size; a client should hear about it.
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        try:
+            size = int(value)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= self.max_page_size:
+            raise ValidationError(
+                {"page_size": [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return size
+
+    def decode_cursor(self, request: Request):
+        # A cursor the client mangled is bad input (400), not a missing page.
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({"cursor": [self.invalid_cursor_message]}) from None
+
 
 class PredictionListView(StaffAPIView, generics.ListAPIView):
     """Every stored prediction, newest first."""
@@ -141,8 +175,13 @@ class PredictionListView(StaffAPIView, generics.ListAPIView):
 
     @extend_schema(
         operation_id="predictions_list",
+        tags=["history"],
         summary="Browse the history (staff)",
         parameters=[PredictionFilterSerializer],
+        responses={
+            200: StoredPredictionSerializer(many=True),
+            **error_responses(400, 401, 403, 503),
+        },
     )
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().get(request, *args, **kwargs)
@@ -159,7 +198,15 @@ class PredictionDetailView(StaffAPIView, generics.RetrieveAPIView):
     serializer_class = StoredPredictionSerializer
     queryset = Prediction.objects.all()
 
-    @extend_schema(operation_id="predictions_retrieve", summary="One stored prediction (staff)")
+    @extend_schema(
+        operation_id="predictions_retrieve",
+        tags=["history"],
+        summary="One stored prediction (staff)",
+        responses={
+            200: StoredPredictionSerializer,
+            **error_responses(401, 403, 404, 503),
+        },
+    )
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -192,14 +239,12 @@ class FeedbackView(APIView):
 
     @extend_schema(
         operation_id="predictions_feedback",
+        tags=["history"],
         summary="Correct a guess",
         request=FeedbackSerializer,
         responses={
             200: StoredPredictionSerializer,
-            400: ERROR_RESPONSES[400],
-            403: OpenApiResponse(ErrorSerializer, description="Not your prediction."),
-            404: OpenApiResponse(ErrorSerializer, description="No such prediction."),
-            429: ERROR_RESPONSES[429],
+            **error_responses(400, 401, 403, 404, 429, 503),
         },
     )
     def post(self, request: Request, pk: int) -> Response:

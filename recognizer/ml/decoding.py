@@ -103,7 +103,9 @@ def open_image(data: bytes, *, max_side: int) -> Image.Image:
     except Image.UnidentifiedImageError:
         raise _unidentified(data) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge("The image has too many pixels.") from None
+        raise ImageTooLarge(
+            f"The image has too many pixels; at most {max_side}x{max_side} is accepted."
+        ) from None
     except (OSError, SyntaxError, ValueError):
         raise InvalidImage("The image could not be read.") from None
     width, height = image.size
