@@ -1,5 +1,6 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -23,7 +24,10 @@ from recognizer.ml.serving import LoadedModel, ModelUnavailable
 from recognizer.models import Prediction
 
 ERROR_RESPONSES = {
-    400: OpenApiResponse(ErrorSerializer, description="The request or the image is invalid."),
+    400: OpenApiResponse(
+        ErrorSerializer,
+        description="The request or the image is invalid, or `replaces` names no prediction.",
+    ),
     413: OpenApiResponse(ErrorSerializer, description="The body or the image is too large."),
     415: OpenApiResponse(ErrorSerializer, description="Not JSON/multipart, or not PNG/JPEG/WebP."),
     429: OpenApiResponse(ErrorSerializer, description="Too many requests; see Retry-After."),
@@ -56,7 +60,18 @@ class PredictView(APIView):
             "application/json": PredictJSONSerializer,
             "multipart/form-data": PredictUploadSerializer,
         },
-        responses={201: PredictionSerializer, **ERROR_RESPONSES},
+        responses={
+            201: PredictionSerializer,
+            **ERROR_RESPONSES,
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description=(
+                    "The session cookie came without the CSRF token, or `replaces` names "
+                    "another session's prediction (`not_yours`) or a labelled one "
+                    "(`already_labelled`). Nothing is stored."
+                ),
+            ),
+        },
         examples=[
             OpenApiExample(
                 "A canvas drawing",
@@ -66,8 +81,6 @@ class PredictView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        serializer = PredictRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         session_key = ""
         source = Prediction.Source.API
         if uses_session(request):
@@ -76,16 +89,23 @@ class PredictView(APIView):
             if request.session.session_key is None:
                 request.session.create()
             session_key = request.session.session_key
+        serializer = PredictRequestSerializer(
+            data=request.data, context={"session_key": session_key}
+        )
+        serializer.is_valid(raise_exception=True)
         try:
             prediction = services.predict_and_store(
                 drawing=serializer.validated_data["image"],
                 source=source,
                 session_key=session_key,
+                replaces=serializer.validated_data.get("replaces"),
             )
         except ModelUnavailable as error:
             raise ServiceUnavailable(str(error), code="model_not_ready") from None
         except services.DrawingNotStored as error:
             raise ServiceUnavailable(str(error), code="storage_unavailable") from None
+        except services.NotReplaceable as error:
+            raise PermissionDenied(str(error), code=error.code) from None
         return Response(PredictionSerializer(prediction).data, status=status.HTTP_201_CREATED)
 
 
