@@ -1,6 +1,5 @@
 """The drawing page, stored drawings, and the health endpoints."""
 
-from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -8,9 +7,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
+from recognizer import selectors
 from recognizer.inference import get_model_service
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.models import Prediction
+
+RECENT_DRAWINGS = 12
+# Stroke widths in the units of the 280-pixel canvas the model's input is made from.
+PEN_WIDTHS = (("Thin", 11), ("Medium", 18), ("Thick", 26))
+DEFAULT_PEN_WIDTH = 18
 
 
 @require_safe
@@ -19,7 +24,17 @@ def index(request: HttpRequest) -> HttpResponse:
     # The page's drawings belong to this session (it may later correct them).
     if request.session.session_key is None:
         request.session.create()
-    return render(request, "recognizer/index.html", {"max_image_bytes": settings.MAX_IMAGE_BYTES})
+    recent = selectors.recent_predictions(request.session.session_key, RECENT_DRAWINGS)
+    return render(
+        request,
+        "recognizer/index.html",
+        {
+            "recent_predictions": recent,
+            "recent_limit": RECENT_DRAWINGS,
+            "pen_widths": PEN_WIDTHS,
+            "default_pen_width": DEFAULT_PEN_WIDTH,
+        },
+    )
 
 
 @require_safe
