@@ -226,3 +226,14 @@ def find_orphans(batch_size: int = 1000) -> Orphans:
     except FileNotFoundError:
         pass  # no drawing stored yet
     return Orphans(rows_without_files, files_without_rows)
+
+
+def recent_predictions(session_key: str, limit: int) -> list[Prediction]:
+    """A browser session's latest drawings, newest first; none without a session."""
+    if not session_key:
+        return []
+    return list(
+        Prediction.objects.filter(session_key=session_key).only(
+            "id", "created_at", "drawing", "digit", "label"
+        )[:limit]
+    )

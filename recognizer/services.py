@@ -25,6 +25,32 @@ class DrawingNotStored(Exception):
     """The drawing's file could not be written (disk full, read-only...)."""
 
 
+class NotReplaceable(Exception):
+    """A prediction that this session may not replace; `code` says why."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def check_replaceable(prediction: Prediction, session_key: str) -> None:
+    """Only the session that drew a prediction replaces it, and only unlabelled.
+
+    The page replaces its previous live guess of the same drawing, so partial
+    drawings do not pile up in the history; a labelled one is kept for good.
+    """
+    if not session_key or prediction.session_key != session_key:
+        raise NotReplaceable(
+            "This prediction belongs to another session; it cannot be replaced.",
+            code="not_yours",
+        )
+    if prediction.label is not None:
+        raise NotReplaceable(
+            "This prediction has a label and is kept; it cannot be replaced.",
+            code="already_labelled",
+        )
+
+
 def encode_png(image: Image.Image) -> bytes:
     """Re-encode a drawing ourselves: the client's bytes are never stored."""
     buffer = io.BytesIO()
@@ -33,13 +59,23 @@ def encode_png(image: Image.Image) -> bytes:
 
 
 def predict_and_store(
-    *, drawing: Drawing, source: str = Prediction.Source.API, session_key: str = ""
+    *,
+    drawing: Drawing,
+    source: str = Prediction.Source.API,
+    session_key: str = "",
+    replaces: Prediction | None = None,
 ) -> Prediction:
     """Guess the digit, then store the drawing's file and its row together.
 
     The file is written first and removed again if the row cannot be
     inserted, so a failure leaves neither. Only a process killed between the
     two can leave a file without a row, never a row without its file.
+
+    `replaces` (an earlier prediction of the same drawing) is deleted in the
+    same transaction, its file after the commit. It is checked again under a
+    lock, as feedback may have labelled it since the request was validated
+    (then `NotReplaceable`, nothing stored); if it is already gone, there is
+    nothing left to replace.
     """
     guess = get_model_service().current().predict(drawing.ink)
     created_at = timezone.now()
@@ -54,6 +90,11 @@ def predict_and_store(
         raise DrawingNotStored("The drawing could not be stored; nothing was saved.") from error
     try:
         with transaction.atomic():
+            if replaces is not None:
+                replaced = Prediction.objects.select_for_update().filter(pk=replaces.pk).first()
+                if replaced is not None:
+                    check_replaceable(replaced, session_key)
+                    delete_predictions(Prediction.objects.filter(pk=replaced.pk))
             return Prediction.objects.create(
                 created_at=created_at,
                 drawing=name,

@@ -1,9 +1,9 @@
 """The drawing page, stored drawings, and the health endpoints."""
 
-from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
@@ -16,10 +16,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from recognizer import selectors
 from recognizer.api.authentication import SessionCsrfAuthentication
 from recognizer.inference import get_model_service
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.models import Prediction
+
+RECENT_DRAWINGS = 12
+# Stroke widths in the units of the 280-pixel canvas the model's input is made from.
+PEN_WIDTHS = (("Thin", 11), ("Medium", 18), ("Thick", 26))
+DEFAULT_PEN_WIDTH = 18
 
 
 @require_safe
@@ -28,7 +34,19 @@ def index(request: HttpRequest) -> HttpResponse:
     # The page's drawings belong to this session (it may later correct them).
     if request.session.session_key is None:
         request.session.create()
-    return render(request, "recognizer/index.html", {"max_image_bytes": settings.MAX_IMAGE_BYTES})
+    recent = selectors.recent_predictions(request.session.session_key, RECENT_DRAWINGS)
+    return render(
+        request,
+        "recognizer/index.html",
+        {
+            "recent_predictions": recent,
+            # The page fills in the id of the prediction being corrected.
+            "feedback_url": reverse("api:prediction-feedback", args=[0]).replace("/0/", "/{id}/"),
+            "recent_limit": RECENT_DRAWINGS,
+            "pen_widths": PEN_WIDTHS,
+            "default_pen_width": DEFAULT_PEN_WIDTH,
+        },
+    )
 
 
 @extend_schema(exclude=True)  # a file, linked from the API as `drawing_url`

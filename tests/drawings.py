@@ -54,6 +54,8 @@ def ellipse_points(cx: float, cy: float, rx: float, ry: float, n: int = 48) -> l
 ONE = [[(140, 40), (140, 240)]]
 ZERO = [ellipse_points(140, 140, 60, 95)]
 SEVEN = [[(70, 50), (210, 50), (120, 240)]]
+# As people often draw it: the bar, then the stem. The bar alone is not a 7.
+SEVEN_IN_TWO_STROKES = [[(70, 50), (210, 50)], [(210, 50), (120, 240)]]
 
 
 def one_data_uri(**options: object) -> str:

@@ -35,7 +35,12 @@ def test_openapi_schema_documents_the_endpoints(client):
     assert schema["openapi"].startswith("3.")
     predict = schema["paths"]["/api/predict/"]["post"]
     assert set(predict["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
-    assert {"201", "400", "413", "415", "429", "503"} <= set(predict["responses"])
+    assert {"201", "400", "403", "413", "415", "429", "503"} <= set(predict["responses"])
+    components = schema["components"]["schemas"]
+    for form in predict["requestBody"]["content"].values():
+        request_schema = components[form["schema"]["$ref"].rsplit("/", 1)[-1]]
+        assert "replaces" in request_schema["properties"]
+        assert request_schema["required"] == ["image"]
     assert "/api/model/" in schema["paths"]
     assert "/api/predict" not in schema["paths"]  # the tutorial's alias is not advertised
 

@@ -6,9 +6,12 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import OperationalError
+from django.test import Client
 from PIL import Image
 from rest_framework.test import APIClient
 
+from recognizer import services
+from recognizer.ml.decoding import decode_drawing
 from recognizer.models import Prediction
 from tests.drawings import ONE, ZERO, canvas_image, data_uri, one_data_uri, png_bytes
 
@@ -247,3 +250,120 @@ class TestPageSession:
         body = assert_error(response, 403, "permission_denied")
         assert "CSRF" in body["detail"]
         assert_nothing_stored()
+
+
+def page_post(client, body: dict):
+    """A request as the drawing page sends it: session cookie and CSRF token."""
+    return client.post(
+        PREDICT,
+        body,
+        content_type="application/json",
+        headers={"X-CSRFToken": client.cookies["csrftoken"].value},
+    )
+
+
+@pytest.fixture
+def drawing_session(client):
+    """A browser session that has opened the drawing page."""
+    client.get("/")
+    return client
+
+
+class TestReplaces:
+    """The page replaces its previous guess of the same drawing: one row per drawing."""
+
+    def test_replacing_its_own_guess_keeps_only_the_new_one(
+        self, drawing_session, django_capture_on_commit_callbacks
+    ):
+        first = page_post(drawing_session, {"image": one_data_uri()}).json()
+        first_file = Path(settings.MEDIA_ROOT) / Prediction.objects.get().drawing.name
+        with django_capture_on_commit_callbacks(execute=True):
+            response = page_post(
+                drawing_session, {"image": one_data_uri(), "replaces": first["id"]}
+            )
+        assert response.status_code == 201, response.content
+        second = Prediction.objects.get()
+        assert second.pk == response.json()["id"] != first["id"]
+        assert second.session_key == drawing_session.session.session_key
+        assert not first_file.exists()
+        assert stored_files() == [Path(settings.MEDIA_ROOT) / second.drawing.name]
+
+    def test_null_replaces_nothing(self, drawing_session):
+        page_post(drawing_session, {"image": one_data_uri()})
+        assert (
+            page_post(drawing_session, {"image": one_data_uri(), "replaces": None}).status_code
+            == 201
+        )
+        assert Prediction.objects.count() == 2
+
+    def test_another_sessions_guess_is_refused_and_nothing_changes(self, drawing_session):
+        other = Client()
+        other.get("/")
+        theirs = page_post(other, {"image": one_data_uri()}).json()
+        files_before = stored_files()
+        response = page_post(drawing_session, {"image": one_data_uri(), "replaces": theirs["id"]})
+        assert_error(response, 403, "not_yours")
+        assert list(Prediction.objects.values_list("pk", flat=True)) == [theirs["id"]]
+        assert stored_files() == files_before
+
+    def test_a_caller_without_a_session_cannot_replace(self, api, drawing_session):
+        mine = page_post(drawing_session, {"image": one_data_uri()}).json()
+        anonymous = api.post(PREDICT, {"image": one_data_uri()}, format="json").json()
+        for pk in (mine["id"], anonymous["id"]):
+            response = api.post(PREDICT, {"image": one_data_uri(), "replaces": pk}, format="json")
+            assert_error(response, 403, "not_yours")
+        assert Prediction.objects.count() == 2
+
+    def test_a_labelled_guess_is_kept(self, drawing_session):
+        labelled = page_post(drawing_session, {"image": one_data_uri()}).json()
+        Prediction.objects.filter(pk=labelled["id"]).update(label=1)
+        response = page_post(drawing_session, {"image": one_data_uri(), "replaces": labelled["id"]})
+        assert_error(response, 403, "already_labelled")
+        assert list(Prediction.objects.values_list("pk", flat=True)) == [labelled["id"]]
+        assert len(stored_files()) == 1
+
+    @pytest.mark.parametrize(
+        ("replaces", "code"),
+        [(999_999, "does_not_exist"), (0, "min_value"), ("seven", "invalid"), (2**64, "max_value")],
+    )
+    def test_an_id_that_names_no_prediction_is_a_bad_request(self, drawing_session, replaces, code):
+        response = page_post(drawing_session, {"image": one_data_uri(), "replaces": replaces})
+        body = assert_error(response, 400, code)
+        assert body["detail"].startswith("replaces: ")
+        assert_nothing_stored()
+
+    def test_a_multipart_upload_can_replace_too(
+        self, drawing_session, django_capture_on_commit_callbacks
+    ):
+        first = page_post(drawing_session, {"image": one_data_uri()}).json()
+        upload = io.BytesIO(png_bytes(canvas_image(ONE)))
+        upload.name = "one.png"
+        with django_capture_on_commit_callbacks(execute=True):
+            response = drawing_session.post(
+                PREDICT,
+                {"image": upload, "replaces": str(first["id"])},
+                headers={"X-CSRFToken": drawing_session.cookies["csrftoken"].value},
+            )
+        assert response.status_code == 201, response.content
+        assert list(Prediction.objects.values_list("pk", flat=True)) == [response.json()["id"]]
+        assert len(stored_files()) == 1
+
+
+def test_a_guess_labelled_while_its_replacement_was_computed_is_kept(page_session_prediction):
+    """Feedback may land between validating `replaces` and storing: the lock decides."""
+    prediction, session_key = page_session_prediction
+    Prediction.objects.filter(pk=prediction.pk).update(label=1)  # the in-memory copy is stale
+    files_before = stored_files()
+    drawing = decode_drawing(png_bytes(canvas_image(ONE)), max_side=settings.MAX_IMAGE_SIDE)
+    with pytest.raises(services.NotReplaceable) as refused:
+        services.predict_and_store(drawing=drawing, session_key=session_key, replaces=prediction)
+    assert refused.value.code == "already_labelled"
+    assert list(Prediction.objects.values_list("pk", flat=True)) == [prediction.pk]
+    assert stored_files() == files_before
+
+
+@pytest.fixture
+def page_session_prediction() -> tuple[Prediction, str]:
+    drawing = decode_drawing(png_bytes(canvas_image(ONE)), max_side=settings.MAX_IMAGE_SIDE)
+    prediction = services.predict_and_store(drawing=drawing, session_key="a-session")
+    return prediction, "a-session"

@@ -1,7 +1,11 @@
+import re
+from pathlib import Path
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from recognizer import selectors
 from recognizer.models import Prediction
 
 pytestmark = pytest.mark.django_db
@@ -15,6 +19,11 @@ def test_the_drawing_page_has_a_canvas_and_its_buttons(client):
     assert 'id="clear"' in page
     assert 'id="guess"' in page
     assert page.count('class="bar-fill"') == 10
+    assert 'id="undo"' in page
+    assert page.count('name="pen"') == 3
+    assert page.count("data-label=") == 10
+    assert 'data-feedback-url="/api/predictions/{id}/feedback/"' in page
+    assert 'id="recent"' in page
     assert 'name="csrf-token"' in page
     assert "recognizer/js/draw.js" in page
 
@@ -33,17 +42,78 @@ def test_the_page_scripts_and_styles_are_served(client):
         assert len(body) > 500
 
 
-def stored_prediction(session_key: str = "") -> Prediction:
+# The issue's figure: the page's own scripts and styles, uncompressed.
+PAGE_WEIGHT_BUDGET = 30_000
+
+
+def test_the_page_scripts_and_styles_fit_the_budget(client):
+    page = client.get("/").content.decode()
+    assets = re.findall(r'<script src="([^"]+)"', page) + re.findall(
+        r'<link rel="stylesheet" href="([^"]+)"', page
+    )
+    assert {Path(asset).suffix for asset in assets} == {".js", ".css"}
+    sizes = {}
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        sizes[asset] = len(b"".join(response.streaming_content))
+    assert sum(sizes.values()) < PAGE_WEIGHT_BUDGET, sizes
+
+
+def stored_prediction(
+    session_key: str = "", digit: int = 3, label: int | None = None
+) -> Prediction:
     name = default_storage.save("drawings/2026/01/01/test.png", ContentFile(b"\x89PNG fake"))
     return Prediction.objects.create(
         drawing=name,
         features=[0] * 64,
-        digit=3,
+        digit=digit,
         confidence=0.9,
-        probabilities=[0.1 / 9] * 3 + [0.9] + [0.1 / 9] * 6,
+        probabilities=[0.1 / 9] * digit + [0.9] + [0.1 / 9] * (9 - digit),
         model_version="0123456789ab",
         session_key=session_key,
+        label=label,
     )
+
+
+class TestRecentDrawings:
+    def test_a_new_visitor_sees_an_empty_strip(self, client):
+        stored_prediction(session_key="someone-else")
+        page = client.get("/").content.decode()
+        assert "Your drawings and their guesses will appear here." in page
+        assert "data-id=" not in page
+
+    def test_the_sessions_drawings_are_listed_newest_first_with_their_labels(self, client):
+        client.get("/")
+        session_key = client.session.session_key
+        right = stored_prediction(session_key, digit=1, label=1)
+        wrong = stored_prediction(session_key, digit=3, label=8)
+        unlabelled = stored_prediction(session_key, digit=7)
+        stored_prediction(session_key="someone-else", digit=5)
+        response = client.get("/")
+        assert [p.pk for p in response.context["recent_predictions"]] == [
+            unlabelled.pk,
+            wrong.pk,
+            right.pk,
+        ]
+        page = response.content.decode()
+        assert f'src="{unlabelled.drawing.url}"' in page
+        assert "✗ was 8" in page
+        assert "✓ right" in page
+
+    def test_the_strip_keeps_the_latest_twelve(self, client):
+        client.get("/")
+        session_key = client.session.session_key
+        stored = [stored_prediction(session_key) for _ in range(14)]
+        page = client.get("/").content.decode()
+        assert page.count("data-id=") == 12
+        assert f'data-id="{stored[-1].pk}"' in page
+        assert f'data-id="{stored[1].pk}"' not in page
+
+
+def test_recent_predictions_needs_a_session():
+    stored_prediction(session_key="")
+    assert selectors.recent_predictions("", 12) == []
 
 
 class TestDrawingFiles:

@@ -3,7 +3,9 @@ from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 
+from recognizer import services
 from recognizer.api.exceptions import PayloadTooLarge, UnsupportedImageType
 from recognizer.ml import decoding
 from recognizer.ml.decoding import Drawing
@@ -47,8 +49,35 @@ class DrawingField(serializers.Field):
             raise serializers.ValidationError(str(error), code=error.code) from None
 
 
+REPLACES_HELP = (
+    "Optional: the id of this session's earlier, unlabelled prediction of the same "
+    "drawing. It is deleted when this one is stored, so a drawing guessed while it "
+    "is drawn leaves one prediction. Another session's or a labelled one: 403."
+)
+
+
 class PredictRequestSerializer(serializers.Serializer):
+    """Needs the requesting session's key as `context["session_key"]` ("" if none)."""
+
     image = DrawingField()
+    # Bounded like the primary key, so no id can overflow the database's integer.
+    replaces = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1
+    )
+
+    def validate_replaces(self, pk: int | None) -> Prediction | None:
+        if pk is None:
+            return None
+        prediction = Prediction.objects.filter(pk=pk).first()
+        if prediction is None:
+            raise serializers.ValidationError(
+                f"There is no prediction {pk}.", code="does_not_exist"
+            )
+        try:
+            services.check_replaceable(prediction, self.context["session_key"])
+        except services.NotReplaceable as error:
+            raise PermissionDenied(str(error), code=error.code) from None
+        return prediction
 
 
 class PredictJSONSerializer(serializers.Serializer):
@@ -57,12 +86,16 @@ class PredictJSONSerializer(serializers.Serializer):
     image = serializers.CharField(
         help_text="The drawing as a data URI: 'data:image/png;base64,...' (PNG, JPEG or WebP)."
     )
+    replaces = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, help_text=REPLACES_HELP
+    )
 
 
 class PredictUploadSerializer(serializers.Serializer):
     """The multipart form of a prediction request (documentation only)."""
 
     image = serializers.FileField(help_text="A PNG, JPEG or WebP image file.")
+    replaces = serializers.IntegerField(required=False, min_value=1, help_text=REPLACES_HELP)
 
 
 class PredictionSerializer(serializers.ModelSerializer):

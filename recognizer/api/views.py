@@ -74,7 +74,20 @@ class PredictView(APIView):
         },
         responses={
             201: PredictionSerializer,
-            **error_responses(400, 403, 413, 415, 429, 503),
+            **error_responses(413, 415, 429, 503),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="The request or the image is invalid, or `replaces` names no "
+                "prediction.",
+            ),
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description=(
+                    "The session cookie came without the CSRF token, or `replaces` names "
+                    "another session's prediction (`not_yours`) or a labelled one "
+                    "(`already_labelled`). Nothing is stored."
+                ),
+            ),
         },
         examples=[
             OpenApiExample(
@@ -85,8 +98,6 @@ class PredictView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        serializer = PredictRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         session_key = ""
         source = Prediction.Source.API
         if uses_session(request):
@@ -95,16 +106,23 @@ class PredictView(APIView):
             if request.session.session_key is None:
                 request.session.create()
             session_key = request.session.session_key
+        serializer = PredictRequestSerializer(
+            data=request.data, context={"session_key": session_key}
+        )
+        serializer.is_valid(raise_exception=True)
         try:
             prediction = services.predict_and_store(
                 drawing=serializer.validated_data["image"],
                 source=source,
                 session_key=session_key,
+                replaces=serializer.validated_data.get("replaces"),
             )
         except ModelUnavailable as error:
             raise ServiceUnavailable(str(error), code="model_not_ready") from None
         except services.DrawingNotStored as error:
             raise ServiceUnavailable(str(error), code="storage_unavailable") from None
+        except services.NotReplaceable as error:
+            raise PermissionDenied(str(error), code=error.code) from None
         return Response(PredictionSerializer(prediction).data, status=status.HTTP_201_CREATED)
 
 

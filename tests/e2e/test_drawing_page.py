@@ -1,103 +1,449 @@
-from collections.abc import Sequence
+"""The drawing page in Chromium, on a laptop with a mouse and on a phone with a finger."""
+
+import itertools
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Page, expect
+from django.contrib.auth.models import User
+from playwright.sync_api import Browser, CDPSession, Locator, Page, Route, expect
 
 from recognizer.models import Prediction
-from tests.drawings import ONE, ZERO, Point
+from tests.drawings import ONE, SEVEN_IN_TWO_STROKES, ZERO, Point
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+PREDICT = "**/api/predict/"
+FEEDBACK = "**/api/predictions/*/feedback/"
+DEVICES = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
 
-def draw(page: Page, strokes: Sequence[Sequence[Point]]) -> None:
-    """Draw strokes given in 280x280 canvas coordinates with the mouse."""
-    box = page.locator("#pad").bounding_box()
-    scale = box["width"] / 280
-    for stroke in strokes:
-        x, y = stroke[0]
-        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale, steps=4)
-        page.mouse.up()
+
+def along(stroke: Sequence[Point], step: float = 10) -> list[Point]:
+    """The stroke's points with one every `step` canvas pixels between them."""
+    points = [stroke[0]]
+    for (x0, y0), (x1, y1) in itertools.pairwise(stroke):
+        n = max(1, math.ceil(math.dist((x0, y0), (x1, y1)) / step))
+        points += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
+    return points
+
+
+@dataclass
+class Device:
+    """A page and the hand that draws on it: the mouse, or a finger (touch events)."""
+
+    page: Page
+    touch: CDPSession | None
+
+    def on_screen(self, stroke: Sequence[Point]) -> list[Point]:
+        pad = self.page.locator("#pad")
+        pad.scroll_into_view_if_needed()  # tapping a button lower down may have scrolled
+        box = pad.bounding_box()
+        scale = box["width"] / 280
+        return [(box["x"] + x * scale, box["y"] + y * scale) for x, y in along(stroke)]
+
+    def draw(self, strokes: Sequence[Sequence[Point]]) -> None:
+        """Draw strokes given in 280x280 canvas coordinates."""
+        for stroke in strokes:
+            points = self.on_screen(stroke)
+            if self.touch is None:
+                self.page.mouse.move(*points[0])
+                self.page.mouse.down()
+                for point in points[1:]:
+                    self.page.mouse.move(*point)
+                self.page.mouse.up()
+            else:
+                self.swipe(points)
+
+    def swipe(self, points: Sequence[Point]) -> None:
+        assert self.touch is not None
+        for kind, (x, y) in [("touchStart", points[0])] + [("touchMove", p) for p in points[1:]]:
+            self.touch.send(
+                "Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]}
+            )
+        self.touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+    def press(self, target: Locator) -> None:
+        if self.touch is None:
+            target.click()
+        else:
+            target.tap()
+
+    def button(self, name: str) -> Locator:
+        return self.page.get_by_role("button", name=name, exact=True)
+
+
+def open_device(browser: Browser, url: str, kind: str) -> tuple[Device, object]:
+    context = browser.new_context(**DEVICES[kind])
+    page = context.new_page()
+    # The Content-Security-Policy is on here as in production: nothing of ours may break it.
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" not in message.text
+            or pytest.fail(f"CSP violation: {message.text}")
+        ),
+    )
+    page.goto(url)
+    expect(page.locator("#pad")).to_be_visible()
+    touch = context.new_cdp_session(page) if kind == "phone" else None
+    return Device(page, touch), context
+
+
+@pytest.fixture(params=list(DEVICES))
+def device(request, browser: Browser, live_server) -> Iterator[Device]:
+    opened, context = open_device(browser, live_server.url + "/", request.param)
+    yield opened
+    context.close()
 
 
 @pytest.fixture
-def drawing_page(page: Page, live_server) -> Page:
-    page.goto(live_server.url + "/")
-    expect(page.locator("#pad")).to_be_visible()
-    return page
+def desktop(browser: Browser, live_server) -> Iterator[Device]:
+    opened, context = open_device(browser, live_server.url + "/", "desktop")
+    yield opened
+    context.close()
 
 
-@pytest.mark.parametrize(("strokes", "digit"), [(ONE, "1"), (ZERO, "0")], ids=["one", "zero"])
-def test_draw_a_digit_and_see_the_guess(drawing_page: Page, strokes, digit):
-    page = drawing_page
-    draw(page, strokes)
-    page.get_by_role("button", name="Guess").click()
+@pytest.fixture
+def phone(browser: Browser, live_server) -> Iterator[Device]:
+    opened, context = open_device(browser, live_server.url + "/", "phone")
+    yield opened
+    context.close()
 
+
+def ink_pixels(page: Page, canvas: str = "#pad") -> int:
+    return page.locator(canvas).evaluate(
+        "c => c.getContext('2d').getImageData(0, 0, c.width, c.height).data"
+        ".filter((value, index) => index % 4 === 3 && value > 0).length"
+    )
+
+
+def stored_files() -> list[Path]:
+    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+
+
+def expect_guess(page: Page, digit: str) -> None:
+    """The guess for the drawing now on the canvas is on screen."""
     expect(page.locator("#digit")).to_have_text(digit)
-    expect(page.locator("#message")).to_contain_text(f"thinks this is a {digit}")
+    expect(page.locator(".result")).not_to_contain_class("stale")
+
+
+def test_the_guess_appears_while_drawing_a_one_and_a_seven(device: Device):
+    page = device.page
+    device.draw(ONE)
+    expect_guess(page, "1")
+    expect(page.locator("#message")).to_contain_text("thinks this is a 1")
+    device.press(device.button("Clear"))
+    expect(page.locator("#digit")).to_have_text("?")
+    device.draw(SEVEN_IN_TWO_STROKES)
+    expect_guess(page, "7")
+
     bars = page.locator("#bars li")
     expect(bars).to_have_count(10)
-    expect(page.locator(f'#bars li[data-digit="{digit}"]')).to_have_class("top")
+    expect(page.locator('#bars li[data-digit="7"]')).to_contain_class("top")
+    expect(page.locator("#bars li.top")).to_have_count(1)
     values = bars.locator(".bar-value").all_inner_texts()
     assert all(value.endswith("%") for value in values)
     assert 95 <= sum(int(value.rstrip("%")) for value in values) <= 105
+    expect(page.locator("#seen")).to_be_visible()
+    assert ink_pixels(page, "#seen") > 0, "the 8x8 picture the model saw is drawn"
 
+    # One stored drawing per drawing: the live guesses of the 7 replaced each other.
+    assert sorted(Prediction.objects.values_list("digit", flat=True)) == [1, 7]
+    assert all(
+        p.source == Prediction.Source.PAGE and p.session_key for p in Prediction.objects.all()
+    )
+    expect(page.locator("#recent li")).to_have_count(2)
+    assert len(stored_files()) == 2
+
+
+@pytest.mark.parametrize(("strokes", "digit"), [(ONE, "1"), (ZERO, "0")], ids=["one", "zero"])
+def test_the_guess_button_still_works(device: Device, strokes, digit):
+    page = device.page
+    device.draw(strokes)
+    device.press(device.button("Guess"))
+    expect_guess(page, digit)
     prediction = Prediction.objects.get()
     assert str(prediction.digit) == digit
-    assert prediction.source == Prediction.Source.PAGE
-    assert prediction.session_key
     assert (Path(settings.MEDIA_ROOT) / prediction.drawing.name).is_file()
 
 
-def test_clear_empties_the_canvas_and_the_result(drawing_page: Page):
-    page = drawing_page
-    draw(page, ONE)
-    page.get_by_role("button", name="Guess").click()
-    expect(page.locator("#digit")).to_have_text("1")
-    page.get_by_role("button", name="Clear").click()
+def test_undo_removes_the_last_stroke(device: Device):
+    page = device.page
+    device.draw(SEVEN_IN_TWO_STROKES)
+    expect_guess(page, "7")
+    with_stem = ink_pixels(page)
+    features_with_stem = page.locator("#seen").screenshot()
+
+    if device.touch is None:
+        page.keyboard.press("Control+z")
+    else:
+        device.press(device.button("Undo"))
+    expect(page.locator("#digit")).not_to_have_text("7")
+    expect(page.locator(".result")).not_to_contain_class("stale")
+    assert 0 < ink_pixels(page) < with_stem
+    assert page.locator("#seen").screenshot() != features_with_stem
+
+    device.press(device.button("Undo"))
     expect(page.locator("#digit")).to_have_text("?")
-    pixels = page.evaluate(
-        "() => { const c = document.getElementById('pad');"
-        " return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }"
+    assert ink_pixels(page) == 0
+    expect(device.button("Undo")).to_be_disabled()
+    # The bar's guess is the one kept; the 7's was replaced by it.
+    assert Prediction.objects.count() == 1
+    assert len(stored_files()) == 1
+
+
+def test_escape_and_clear_empty_the_canvas_and_the_result(device: Device):
+    page = device.page
+    device.draw(ONE)
+    expect_guess(page, "1")
+    page.keyboard.press("Escape")
+    expect(page.locator("#digit")).to_have_text("?")
+    assert ink_pixels(page) == 0
+    assert ink_pixels(page, "#seen") == 0
+    expect(page.locator("#feedback")).to_be_hidden()
+
+    device.draw(ONE)
+    expect_guess(page, "1")
+    device.press(device.button("Clear"))
+    expect(page.locator("#digit")).to_have_text("?")
+    assert ink_pixels(page) == 0
+    # A cleared drawing is a finished one: it stays in the history.
+    assert Prediction.objects.count() == 2
+
+
+def test_the_pen_width_changes_the_stroke(device: Device):
+    page = device.page
+    inks = {}
+    for width in ["Thin", "Medium", "Thick"]:
+        device.press(page.locator(".pen", has=page.get_by_role("radio", name=width)))
+        expect(page.get_by_role("radio", name=width)).to_be_checked()
+        device.draw(ONE)
+        expect_guess(page, "1")
+        inks[width] = ink_pixels(page)
+        device.press(device.button("Clear"))
+    assert inks["Thin"] * 1.3 < inks["Medium"]
+    assert inks["Medium"] * 1.3 < inks["Thick"]
+
+
+def test_recent_drawings_are_kept_across_reloads(device: Device):
+    page = device.page
+    expect(page.locator("#recent-empty")).to_be_visible()
+    device.draw(ONE)
+    expect_guess(page, "1")
+    device.press(device.button("Clear"))
+    device.draw(SEVEN_IN_TWO_STROKES)
+    expect_guess(page, "7")
+    recent = page.locator("#recent li")
+    expect(recent.locator(".recent-guess")).to_have_text(["Guess 7", "Guess 1"])
+
+    page.reload()
+    expect(recent.locator(".recent-guess")).to_have_text(["Guess 7", "Guess 1"])
+    expect(page.locator("#recent-empty")).to_be_hidden()
+    ids = [int(pk) for pk in recent.evaluate_all("items => items.map(li => li.dataset.id)")]
+    assert ids == list(Prediction.objects.values_list("pk", flat=True))
+    # The thumbnails are the stored drawings, served to the session that drew them.
+    for image in recent.locator("img").all():
+        expect(image).to_have_js_property("complete", True)
+        assert image.evaluate("img => img.naturalWidth") == 280
+
+
+def test_a_correction_reaches_the_admin_list(device: Device, browser: Browser, live_server):
+    page = device.page
+    expect(page.locator("#feedback")).to_be_hidden()
+    device.draw(ONE)
+    expect_guess(page, "1")
+    wrong = page.get_by_role("group", name="No, it was")
+    expect(wrong.get_by_role("button")).to_have_count(10)
+    with page.expect_request(FEEDBACK) as sent:
+        device.press(wrong.get_by_role("button", name="7", exact=True))
+
+    expect(page.locator("#message")).to_have_text("Thanks! Noted: it was a 7.")
+    prediction = Prediction.objects.get()
+    assert sent.value.url.endswith(f"/api/predictions/{prediction.pk}/feedback/")
+    assert sent.value.post_data_json == {"label": 7}
+    assert (prediction.label, prediction.label_source) == (7, Prediction.LabelSource.SESSION)
+    expect(page.locator(f'#recent li[data-id="{prediction.pk}"] .recent-label')).to_have_text(
+        "✗ was 7"
     )
-    assert not any(pixels)
+    expect(wrong.get_by_role("button", name="7", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+
+    # A reviewer finds the label on the admin list at once.
+    User.objects.create_superuser("admin", "admin@example.com", "a-long-admin-password")
+    reviewer = browser.new_context()
+    admin = reviewer.new_page()
+    admin.goto(live_server.url + "/admin/recognizer/prediction/")
+    admin.get_by_label("Username").fill("admin")
+    admin.get_by_label("Password").fill("a-long-admin-password")
+    admin.get_by_role("button", name="Log in").click()
+    row = admin.locator("#result_list tbody tr").filter(has=admin.locator(f"text={prediction.pk}"))
+    expect(row.locator("select[name$='-label']")).to_have_value("7")
+    reviewer.close()
+
+    # A labelled drawing is kept: drawing on makes a new prediction, not a replacement.
+    with page.expect_request(PREDICT) as next_guess:
+        device.draw([[(100, 60), (140, 40)]])
+    assert json.loads(next_guess.value.post_data)["replaces"] is None
+    expect(page.locator(".result")).not_to_contain_class("stale")
+    assert Prediction.objects.count() == 2
 
 
-def test_guessing_an_empty_canvas_asks_for_a_drawing(drawing_page: Page):
-    page = drawing_page
-    page.get_by_role("button", name="Guess").click()
-    expect(page.locator("#message")).to_have_text("Draw a digit first.")
+def test_the_right_answer_and_a_refused_feedback(device: Device):
+    page = device.page
+    answers = iter([(403, '{"detail": "Not your drawing.", "code": "not_yours"}'), (200, "{}")])
+
+    def answer(route: Route) -> None:
+        status, body = next(answers)
+        route.fulfill(status=status, content_type="application/json", body=body)
+
+    page.route(FEEDBACK, answer)
+    device.draw(ONE)
+    expect_guess(page, "1")
+    yes = device.button("Yes")
+    device.press(yes)
+    expect(page.locator("#message")).to_have_text("Not your drawing.")
+    expect(page.locator("#message")).to_have_attribute("data-kind", "error")
+    device.press(yes)
+    expect(page.locator("#message")).to_have_text("Thanks! Noted: it was a 1, as guessed.")
+    expect(page.locator("#recent li .recent-label")).to_have_text("✓ right")
+
+
+def test_guessing_an_empty_canvas_asks_for_a_drawing(device: Device):
+    device.press(device.button("Guess"))
+    expect(device.page.locator("#message")).to_have_text("Draw a digit first.")
     assert Prediction.objects.count() == 0
 
 
-def test_a_server_error_is_shown_to_the_person(drawing_page: Page):
-    page = drawing_page
+def test_a_server_error_is_shown_to_the_person(device: Device):
+    page = device.page
     page.route(
-        "**/api/predict/",
+        PREDICT,
         lambda route: route.fulfill(
             status=503,
             content_type="application/json",
             body='{"detail": "No trained model yet.", "code": "model_not_ready"}',
         ),
     )
-    draw(page, ONE)
-    page.get_by_role("button", name="Guess").click()
+    device.draw(ONE)
     expect(page.locator("#message")).to_have_text("No trained model yet.")
     expect(page.locator("#digit")).to_have_text("?")
 
 
-def test_an_unreachable_server_is_shown_to_the_person(drawing_page: Page):
-    page = drawing_page
-    page.route("**/api/predict/", lambda route: route.abort("connectionrefused"))
-    draw(page, ONE)
-    page.get_by_role("button", name="Guess").click()
-    expect(page.locator("#message")).to_contain_text("cannot be reached")
+def test_a_stopped_server_is_shown_to_the_person(device: Device):
+    page = device.page
+    page.route(PREDICT, lambda route: route.abort("connectionrefused"))
+    device.draw(ONE)
+    expect(page.locator("#message")).to_contain_text("The server cannot be reached")
+    expect(page.locator("#digit")).to_have_text("?")
+
+    page.unroute(PREDICT)
+    device.press(device.button("Guess"))
+    expect_guess(page, "1")
 
 
-def test_drawing_with_a_finger_does_not_scroll_the_page(drawing_page: Page):
-    touch_action = drawing_page.locator("#pad").evaluate("c => getComputedStyle(c).touchAction")
-    assert touch_action == "none"
+def test_a_late_answer_never_overwrites_a_newer_drawing(device: Device):
+    page = device.page
+    page.locator("#digit").evaluate(
+        "digit => { window.digitsShown = [];"
+        " new MutationObserver(() => window.digitsShown.push(digit.textContent))"
+        ".observe(digit, {childList: true, characterData: true, subtree: true}); }"
+    )
+    held: list[Route] = []
+
+    def hold_the_first(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(PREDICT, hold_the_first)
+    bar, stem = SEVEN_IN_TWO_STROKES
+    with page.expect_request(PREDICT):
+        device.draw([bar])
+    device.draw([stem])
+    expect(page.locator(".result")).to_have_attribute("aria-busy", "true")
+    assert held, "the bar's guess is held back"
+    held[0].continue_()
+
+    expect_guess(page, "7")
+    assert page.evaluate("window.digitsShown") == ["7"]
+    # The bar's late answer was replaced by the 7's in the history too.
+    assert list(Prediction.objects.values_list("digit", flat=True)) == [7]
+    expect(page.locator("#recent li")).to_have_count(1)
+
+
+def test_the_result_appearing_moves_nothing(device: Device):
+    page = device.page
+    parts = ["#pad", ".tools", ".result", ".verdict", "#message", "#feedback", "#bars"]
+
+    def boxes() -> dict[str, dict]:
+        return {part: page.locator(part).bounding_box() for part in parts}
+
+    before = boxes()
+    device.draw(ONE)
+    expect_guess(page, "1")
+    expect(page.locator("#feedback")).to_be_visible()
+    assert boxes() == before
+
+
+def test_the_controls_are_reachable_with_the_keyboard(desktop: Device):
+    page = desktop.page
+    desktop.draw(ONE)
+    expect_guess(page, "1")
+    focused = []
+    for _ in range(15):
+        page.keyboard.press("Tab")
+        focused.append(
+            page.evaluate(
+                "() => { const e = document.activeElement;"
+                " return e.type === 'radio' ? `pen ${e.value}` : e.textContent.trim(); }"
+            )
+        )
+        assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    assert focused == ["pen 18", "Undo", "Clear", "Guess", "✓ Yes", *"0123456789"]
+    pen = page.get_by_role("radio", name="Medium")
+    pen.focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("radio", name="Thick")).to_be_checked()
+    page.keyboard.press("Meta+z")
+    expect(page.locator("#digit")).to_have_text("?")
+
+
+def test_a_finger_on_the_canvas_neither_scrolls_nor_zooms_the_page(phone: Device):
+    page = phone.page
+    assert page.evaluate("document.scrollingElement.scrollHeight > innerHeight")
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    box = page.locator("#pad").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert box["width"] == pytest.approx(box["height"])
+
+    # An upward swipe would scroll the page down, were the canvas not drawing...
+    phone.swipe(phone.on_screen([(140, 260), (140, 20)]))
+    # ...and two fingers spreading apart would zoom it.
+    [(left, middle)], [(right, _)] = phone.on_screen([(130, 140)]), phone.on_screen([(150, 140)])
+    for spread in range(0, 121, 12):
+        fingers = [
+            {"x": left - spread, "y": middle, "id": 0},
+            {"x": right + spread, "y": middle, "id": 1},
+        ]
+        kind = "touchStart" if spread == 0 else "touchMove"
+        phone.touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": fingers})
+    phone.touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+    expect(page.locator("#digit")).not_to_have_text("?")
+    assert page.evaluate("scrollY") == 0
+    assert page.evaluate("visualViewport.scale") == 1
+    assert ink_pixels(page) > 0
