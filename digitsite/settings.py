@@ -211,8 +211,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "recognizer.api.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
-        "predict": env_str("THROTTLE_PREDICT_RATE", "120/minute"),
-        "feedback": env_str("THROTTLE_FEEDBACK_RATE", "60/minute"),
+        "predict_anon": env_str("THROTTLE_PREDICT_ANON_RATE", "120/minute"),
+        "predict_user": env_str("THROTTLE_PREDICT_USER_RATE", "600/minute"),
+        "feedback_anon": env_str("THROTTLE_FEEDBACK_ANON_RATE", "60/minute"),
+        "feedback_user": env_str("THROTTLE_FEEDBACK_USER_RATE", "600/minute"),
     },
 }
 

@@ -21,5 +21,9 @@ MODEL_DIR = tempfile.mkdtemp(prefix="digits-test-models-")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"predict": "100000/minute", "feedback": "100000/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        f"{scope}_{kind}": "100000/minute"
+        for scope in ("predict", "feedback")
+        for kind in ("anon", "user")
+    },
 }

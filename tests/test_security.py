@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework.throttling import ScopedRateThrottle
 
+from recognizer.api.throttling import ClientRateThrottle
 from tests.drawings import one_data_uri
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +19,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def low_rates(monkeypatch):
-    """Two predictions and two corrections a minute (DRF reads rates at import)."""
+    """Anonymous clients: two predictions and two corrections a minute; users: three.
+
+    (DRF reads the rates once, at import.)
+    """
     monkeypatch.setattr(
-        ScopedRateThrottle, "THROTTLE_RATES", {"predict": "2/minute", "feedback": "2/minute"}
+        ClientRateThrottle,
+        "THROTTLE_RATES",
+        {
+            "predict_anon": "2/minute",
+            "feedback_anon": "2/minute",
+            "predict_user": "3/minute",
+            "feedback_user": "3/minute",
+        },
     )
     cache.clear()
     yield
@@ -47,6 +57,15 @@ class TestThrottling:
         url = f"/api/predictions/{made['id']}/feedback/"
         body = {"label": 1, "token": made["feedback_token"]}
         assert [api.post(url, body, format="json").status_code for _ in range(3)] == [200, 200, 429]
+
+    def test_logged_in_users_have_their_own_rate(self, low_rates, staff_user):
+        api = APIClient()
+        api.force_authenticate(staff_user)
+        statuses = [
+            api.post("/api/predict/", {"image": one_data_uri()}, format="json").status_code
+            for _ in range(4)
+        ]
+        assert statuses == [201, 201, 201, 429]
 
     def test_clients_are_throttled_separately(self, low_rates):
         first, second = APIClient(REMOTE_ADDR="10.0.0.1"), APIClient(REMOTE_ADDR="10.0.0.2")

@@ -8,7 +8,6 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from recognizer import selectors, services
@@ -25,6 +24,7 @@ from recognizer.api.serializers import (
     PredictUploadSerializer,
     StoredPredictionSerializer,
 )
+from recognizer.api.throttling import ClientRateThrottle
 from recognizer.inference import get_model_service
 from recognizer.ml.serving import LoadedModel, ModelUnavailable
 from recognizer.models import Prediction
@@ -61,7 +61,7 @@ class PredictView(APIView):
     authentication_classes = [SessionCsrfAuthentication]
     permission_classes = [AllowAny]
     parser_classes = [JSONParser, MultiPartParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientRateThrottle]
     throttle_scope = "predict"
 
     @extend_schema(
@@ -252,7 +252,7 @@ class FeedbackView(APIView):
     authentication_classes = [BasicAuthentication, SessionCsrfAuthentication]
     permission_classes = [AllowAny]
     parser_classes = [JSONParser]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientRateThrottle]
     throttle_scope = "feedback"
 
     @extend_schema(
