@@ -19,6 +19,7 @@ from recognizer.api.serializers import (
     PredictUploadSerializer,
 )
 from recognizer.inference import get_model_service
+from recognizer.middleware import note_prediction
 from recognizer.ml.serving import LoadedModel, ModelUnavailable
 from recognizer.models import Prediction
 
@@ -86,6 +87,7 @@ class PredictView(APIView):
             raise ServiceUnavailable(str(error), code="model_not_ready") from None
         except services.DrawingNotStored as error:
             raise ServiceUnavailable(str(error), code="storage_unavailable") from None
+        note_prediction(request._request, prediction.pk)
         return Response(PredictionSerializer(prediction).data, status=status.HTTP_201_CREATED)
 
 
