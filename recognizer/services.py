@@ -1,9 +1,11 @@
 """What changes stored data: predicting and storing drawings, labelling them."""
 
-import io
 import logging
+import struct
 import uuid
+import zlib
 
+import numpy as np
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
@@ -21,11 +23,37 @@ class DrawingNotStored(Exception):
     """The drawing's file could not be written (disk full, read-only...)."""
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_COMPRESS_LEVEL = 3
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 def encode_png(image: Image.Image) -> bytes:
-    """Re-encode a drawing ourselves: the client's bytes are never stored."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
+    """Re-encode a drawing ourselves: the client's bytes are never stored.
+
+    An 8-bit greyscale PNG, its rows unfiltered and deflated at level 3.
+    Drawings are mostly runs of white, which deflate handles well on its
+    own: this is about as small as Pillow's `optimize=True` (which tries
+    every PNG filter on every row and deflates at level 9) at a tenth of its
+    CPU time. Below 4 KiB, the file system's block size costs more than the
+    last few hundred bytes anyway.
+    """
+    pixels = np.asarray(image.convert("L") if image.mode != "L" else image, dtype=np.uint8)
+    height, width = pixels.shape
+    rows = np.zeros((height, width + 1), dtype=np.uint8)  # each row: filter 0, then pixels
+    rows[:, 1:] = pixels
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey, no interlace
+    return b"".join(
+        [
+            PNG_SIGNATURE,
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_COMPRESS_LEVEL)),
+            _png_chunk(b"IEND", b""),
+        ]
+    )
 
 
 def predict_and_store(
