@@ -1,0 +1,72 @@
+"""gunicorn settings for `make serve`, read from the environment.
+
+gunicorn loads this file by itself when started from the project folder
+(`gunicorn digitsite.wsgi`); `make serve` names it explicitly. Defaults suit
+a small machine with 2 cores: 2 worker processes of 4 threads each. A
+prediction spends part of its time outside the GIL (image decoding, zlib,
+numpy, the database), so a few threads per process keep both cores busy
+while each process holds one copy of the model.
+"""
+
+import os
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    return default if not value else value in {"1", "true", "yes", "on"}
+
+
+host = os.environ.get("HOST", "").strip() or "127.0.0.1"
+port = _int("PORT", 8000)
+bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+
+worker_class = "gthread"
+workers = _int("WEB_WORKERS", 2)
+threads = _int("WEB_THREADS", 4)
+# Seconds a request may take before its worker is restarted.
+timeout = _int("WEB_TIMEOUT", 30)
+# Seconds an idle keep-alive connection stays open (a browser reuses it).
+keepalive = 5
+# Import the application (Django, scikit-learn: ~150 MB, seconds of CPU) once
+# in the master and fork the workers from it, so that they share those pages
+# and start at once. Each worker still loads the model itself, on start.
+preload_app = _bool("WEB_PRELOAD", True)
+
+# The application logs one line per request (recognizer.middleware); gunicorn's
+# own access log would repeat it. Errors and lifecycle go to stderr.
+accesslog = None
+errorlog = "-"
+loglevel = (os.environ.get("LOG_LEVEL", "").strip() or "info").lower()
+
+# gunicorn 27 opens a control socket in the home folder by default, and two
+# instances on one machine fight over it; nothing here uses it.
+control_socket_disable = True
+
+# The heartbeat file of each worker lives in memory, not on a possibly slow disk.
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
+
+
+def post_worker_init(worker) -> None:
+    """Import the views and load the model before the first request, not during it.
+
+    Reading and verifying the artifact (and, with WEB_PRELOAD=0, importing
+    scikit-learn) takes a while: once per worker process, as it starts.
+    Without a model the worker starts anyway; /readyz and /api/predict/ say
+    what is missing.
+    """
+    from django.urls import get_resolver
+
+    from recognizer.inference import get_model_service
+    from recognizer.ml.serving import ModelUnavailable
+
+    get_resolver().url_patterns  # noqa: B018 (imports every view module)
+    try:
+        get_model_service().current()
+    except ModelUnavailable as error:
+        worker.log.warning("no model in service yet: %s", error)
