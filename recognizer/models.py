@@ -38,16 +38,21 @@ class Prediction(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
-        # The history is read newest first, often filtered by one column:
-        # each filtered column leads an index that then gives the rows in
-        # date order, so a page of 50 is a short index range, not a sort of
-        # every match. Labelled rows, a minority, have their own index,
-        # covering the right/wrong comparison of label and guess.
+        # The history is read newest first (created_at, then id), often
+        # filtered by one column: each filtered column leads an index that
+        # then gives its rows in exactly that order, so a page of 50 is a
+        # short index range, never a sort of every match nor a long walk
+        # down the date index (which PostgreSQL's planner otherwise picks
+        # for model versions, which are correlated with time). Labelled
+        # rows, a minority, have their own index, covering the right/wrong
+        # comparison of label and guess.
         indexes = [
-            models.Index(fields=["digit", "created_at"], name="prediction_digit_recent"),
-            models.Index(fields=["label", "created_at"], name="prediction_label_recent"),
-            models.Index(fields=["model_version", "created_at"], name="prediction_version_recent"),
-            models.Index(fields=["source", "created_at"], name="prediction_source_recent"),
+            models.Index(fields=["digit", "created_at", "id"], name="prediction_digit_recent"),
+            models.Index(fields=["label", "created_at", "id"], name="prediction_label_recent"),
+            models.Index(
+                fields=["model_version", "created_at", "id"], name="prediction_version_recent"
+            ),
+            models.Index(fields=["source", "created_at", "id"], name="prediction_source_recent"),
             models.Index(
                 fields=["created_at", "label", "digit"],
                 condition=Q(label__isnull=False),
