@@ -22,7 +22,10 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 
 def load_gunicorn_config(monkeypatch, **environment: str) -> object:
-    for name in ("HOST", "PORT", "WEB_WORKERS", "WEB_THREADS", "WEB_PRELOAD", "LOG_LEVEL"):
+    for name in (
+        *("HOST", "PORT", "LOG_LEVEL"),
+        *("WEB_WORKERS", "WEB_THREADS", "WEB_TIMEOUT", "WEB_KEEPALIVE", "WEB_PRELOAD"),
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -39,6 +42,7 @@ class TestGunicornConfig:
         assert (config.worker_class, config.workers, config.threads) == ("gthread", 2, 4)
         assert config.control_socket_disable is True
         assert config.preload_app is True
+        assert (config.timeout, config.keepalive) == (30, 0)
         assert config.accesslog is None  # the app logs each request itself
 
     def test_everything_comes_from_the_environment(self, monkeypatch):
@@ -49,10 +53,13 @@ class TestGunicornConfig:
             WEB_WORKERS="3",
             WEB_THREADS="8",
             WEB_PRELOAD="0",
+            WEB_TIMEOUT="60",
+            WEB_KEEPALIVE="5",
             LOG_LEVEL="WARNING",
         )
         assert config.bind == ["0.0.0.0:8105"]
         assert (config.workers, config.threads) == (3, 8)
+        assert (config.timeout, config.keepalive) == (60, 5)
         assert config.preload_app is False
         assert config.loglevel == "warning"
 
