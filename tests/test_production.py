@@ -39,7 +39,7 @@ class TestGunicornConfig:
     def test_defaults_suit_two_cores_on_localhost(self, monkeypatch):
         config = load_gunicorn_config(monkeypatch)
         assert config.bind == ["127.0.0.1:8000"]
-        assert (config.worker_class, config.workers, config.threads) == ("gthread", 2, 4)
+        assert (config.worker_class, config.workers, config.threads) == ("gthread", 2, 2)
         assert config.control_socket_disable is True
         assert config.preload_app is True
         assert (config.timeout, config.keepalive) == (30, 0)
