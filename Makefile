@@ -1,4 +1,4 @@
-# `make run` and `make test` set up everything they need on a fresh clone.
+# `make run`, `make serve` and `make test` set up everything they need on a fresh clone.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,8 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 MANAGE := DEBUG=1 $(BIN)/python manage.py
+SERVE_MANAGE := DEBUG=0 $(BIN)/python manage.py
 
-.PHONY: run test lint format train superuser browser clean
+.PHONY: run serve test lint format train superuser browser clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,19 @@ run: $(VENV)/.runtime
 	$(MANAGE) migrate --noinput
 	$(MANAGE) train_model --if-missing
 	$(MANAGE) runserver $(HOST):$(PORT)
+
+## serve: production-like: static files collected, migrate, train if needed, gunicorn on http://$(HOST):$(PORT)
+serve: $(VENV)/.runtime
+	@test -n "$$SECRET_KEY" || { \
+	  echo "make serve: SECRET_KEY is not set. DEBUG is off here, so Django needs a secret key:" >&2; \
+	  echo "  export SECRET_KEY=\"\$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')\"" >&2; \
+	  echo "(keep it the same across restarts; see .env.example for the other settings)" >&2; \
+	  exit 2; }
+	$(SERVE_MANAGE) collectstatic --noinput --verbosity 0
+	$(SERVE_MANAGE) migrate --noinput
+	$(SERVE_MANAGE) train_model --if-missing
+	HOST=$(HOST) PORT=$(PORT) DEBUG=0 SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
+	  exec $(BIN)/gunicorn --config gunicorn.conf.py digitsite.wsgi
 
 ## test: set up (tools and Chromium included), lint, run the whole suite
 test: $(VENV)/.dev browser

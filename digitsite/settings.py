@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "recognizer.middleware.RequestLogMiddleware",
     "recognizer.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "recognizer.middleware.ContentSecurityPolicyMiddleware",
@@ -240,7 +241,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "line": {"format": "%(asctime)s %(levelname)s [%(process)d] %(name)s %(message)s"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "line"},

@@ -1,4 +1,5 @@
 import logging
+import time
 from collections.abc import Callable
 from functools import wraps
 
@@ -85,4 +86,41 @@ class DatabaseUnavailableMiddleware:
         message = "The database is unavailable; nothing was changed. Try again shortly."
         response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = "5"
+        return response
+
+
+request_logger = logging.getLogger("recognizer.requests")
+
+
+def note_prediction(request: HttpRequest, prediction_id: int) -> None:
+    """Name the prediction a request stored, for its log line."""
+    request.prediction_id = prediction_id
+
+
+class RequestLogMiddleware:
+    """One log line per request: method, path, status, latency, prediction id.
+
+    First in the chain, so the latency covers every other middleware. The
+    query string is left out (it is not ours to keep). Silenced, and then
+    nearly free, by LOG_LEVEL=WARNING.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request_logger.isEnabledFor(logging.INFO):
+            return self.get_response(request)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        milliseconds = (time.perf_counter() - started) * 1000
+        prediction_id = getattr(request, "prediction_id", None)
+        request_logger.info(
+            "%s %s %d %.1fms%s",
+            request.method,
+            request.path,
+            response.status_code,
+            milliseconds,
+            "" if prediction_id is None else f" prediction={prediction_id}",
+        )
         return response

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 DIGIT_CHOICES = [(digit, str(digit)) for digit in range(10)]
@@ -23,18 +24,17 @@ class Prediction(models.Model):
     drawing = models.ImageField(upload_to="drawings/%Y/%m/%d/", max_length=200, unique=True)
     features = models.JSONField(help_text="The 8x8 model input, row by row, values 0..16.")
     digit = models.PositiveSmallIntegerField(
-        "guess", choices=DIGIT_CHOICES, validators=DIGIT_VALIDATORS, db_index=True
+        "guess", choices=DIGIT_CHOICES, validators=DIGIT_VALIDATORS
     )
     confidence = models.FloatField(help_text="The guessed digit's probability.")
     probabilities = models.JSONField(help_text="Probability of each digit 0..9.")
-    model_version = models.CharField(max_length=64, db_index=True)
+    model_version = models.CharField(max_length=64)
     label = models.PositiveSmallIntegerField(
         "corrected label",
         choices=DIGIT_CHOICES,
         validators=DIGIT_VALIDATORS,
         null=True,
         blank=True,
-        db_index=True,
         help_text="The digit that was really drawn, if someone said so.",
     )
     labelled_at = models.DateTimeField(null=True, blank=True)
@@ -55,6 +55,27 @@ class Prediction(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
+        # The history is read newest first (created_at, then id), often
+        # filtered by one column: each filtered column leads an index that
+        # then gives its rows in exactly that order, so a page of 50 is a
+        # short index range, never a sort of every match nor a long walk
+        # down the date index (which PostgreSQL's planner otherwise picks
+        # for model versions, which are correlated with time). Labelled
+        # rows, a minority, have their own index, covering the right/wrong
+        # comparison of label and guess.
+        indexes = [
+            models.Index(fields=["digit", "created_at", "id"], name="prediction_digit_recent"),
+            models.Index(fields=["label", "created_at", "id"], name="prediction_label_recent"),
+            models.Index(
+                fields=["model_version", "created_at", "id"], name="prediction_version_recent"
+            ),
+            models.Index(fields=["source", "created_at", "id"], name="prediction_source_recent"),
+            models.Index(
+                fields=["created_at", "label", "digit"],
+                condition=Q(label__isnull=False),
+                name="prediction_labelled_recent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Drawing {self.pk}: guessed {self.digit}"

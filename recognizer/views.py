@@ -1,5 +1,7 @@
 """The drawing page, stored drawings, and the health endpoints."""
 
+import os
+
 from django.db import DatabaseError, connection
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -88,7 +90,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: the database answers and a model is loaded."""
+    """Readiness: the database answers and a model is loaded.
+
+    The model check also says which worker process answered and how many
+    times that process has loaded a model (1 unless a new version was
+    activated since it started): the way to see that models are loaded once
+    per process, not per request.
+    """
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -96,9 +104,15 @@ def readyz(request: HttpRequest) -> JsonResponse:
         checks["database"] = {"status": "ok"}
     except DatabaseError as error:
         checks["database"] = {"status": "error", "detail": str(error)}
+    service = get_model_service()
     try:
-        model = get_model_service().current()
-        checks["model"] = {"status": "ok", "version": model.version}
+        model = service.current()
+        checks["model"] = {
+            "status": "ok",
+            "version": model.version,
+            "loads": service.loads,
+            "process": os.getpid(),
+        }
     except ModelUnavailable as error:
         checks["model"] = {"status": "error", "detail": str(error)}
     ready = all(check["status"] == "ok" for check in checks.values())

@@ -26,6 +26,7 @@ from recognizer.api.serializers import (
 )
 from recognizer.api.throttling import ClientRateThrottle
 from recognizer.inference import get_model_service
+from recognizer.middleware import note_prediction
 from recognizer.ml.serving import LoadedModel, ModelUnavailable
 from recognizer.models import Prediction
 from recognizer.tokens import is_valid_feedback_token
@@ -46,6 +47,12 @@ ERROR_RESPONSES = {
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: ERROR_RESPONSES[code] for code in codes}
+
+
+# A serializer builds its fields anew for every instance, which costs more
+# than everything else in the response. Turning an object into data with
+# them is stateless (and so thread-safe): the predict view reuses one.
+PREDICTION_REPRESENTATION = PredictionSerializer()
 
 
 def model_in_service() -> LoadedModel:
@@ -123,7 +130,11 @@ class PredictView(APIView):
             raise ServiceUnavailable(str(error), code="storage_unavailable") from None
         except services.NotReplaceable as error:
             raise PermissionDenied(str(error), code=error.code) from None
-        return Response(PredictionSerializer(prediction).data, status=status.HTTP_201_CREATED)
+        note_prediction(request._request, prediction.pk)
+        return Response(
+            PREDICTION_REPRESENTATION.to_representation(prediction),
+            status=status.HTTP_201_CREATED,
+        )
 
 
 @extend_schema(exclude=True)

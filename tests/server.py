@@ -1,0 +1,138 @@
+"""A real gunicorn server (`gunicorn.conf.py`, as `make serve` runs it) for the tests.
+
+It runs in its own processes with production settings (DEBUG off), on a
+free port, against the database named by a DATABASE_URL, with its own media
+folder and a copy of the trained model: nothing is shared with the test
+process but the files it can inspect afterwards.
+"""
+
+import http.client
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from recognizer.ml import sketches
+from tests.drawings import data_uri, png_bytes
+
+PROJECT = Path(__file__).resolve().parent.parent
+START_SECONDS = 120
+
+
+@dataclass
+class Server:
+    port: int
+    media_root: Path
+    log: Path
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, dict]:
+        """One request on a new connection (so that any worker may answer)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            headers = {"Content-Type": "application/json"} if body is not None else {}
+            connection.request(method, path, body, headers)
+            response = connection.getresponse()
+            return response.status, json.loads(response.read() or b"null")
+        finally:
+            connection.close()
+
+    def predict_many(self, bodies: list[bytes], concurrency: int) -> list[tuple[int, dict]]:
+        with ThreadPoolExecutor(concurrency) as pool:
+            return list(pool.map(lambda body: self.request("POST", "/api/predict/", body), bodies))
+
+    def log_lines(self) -> list[str]:
+        return self.log.read_text().splitlines()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def prediction_bodies(count: int, seed: int = 0) -> list[bytes]:
+    """`count` distinct canvas-like drawings as /api/predict/ JSON bodies."""
+    rng = random.Random(seed)
+    drawings = [sketches.random_drawing(index % 10, rng) for index in range(min(count, 40))]
+    uris = [data_uri(png_bytes(drawing)) for drawing in drawings]
+    return [json.dumps({"image": uris[index % len(uris)]}).encode() for index in range(count)]
+
+
+@contextmanager
+def gunicorn_server(
+    tmp_path: Path, model_dir: Path, database_url: str, *, workers: int, threads: int
+) -> Iterator[Server]:
+    media_root = tmp_path / "media"
+    server_models = tmp_path / "models"
+    shutil.copytree(model_dir, server_models)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "digitsite.settings",
+        "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",  # plain HTTP on 127.0.0.1
+        "SECRET_KEY": "gunicorn-tests-only-not-secret",
+        "DATABASE_URL": database_url,
+        "MEDIA_ROOT": str(media_root),
+        "MODEL_DIR": str(server_models),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_WORKERS": str(workers),
+        "WEB_THREADS": str(threads),
+        "THROTTLE_PREDICT_ANON_RATE": "1000000/second",
+        "LOG_LEVEL": "INFO",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
+        cwd=PROJECT,
+        env=env,
+        check=True,
+    )
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "digitsite.wsgi"],
+            cwd=PROJECT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(port=port, media_root=media_root, log=log)
+    try:
+        wait_until_ready(server, process, workers)
+        yield server
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_until_ready(server: Server, process: subprocess.Popen, workers: int) -> None:
+    """Until every worker has booted and one answers /readyz."""
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn stopped:\n{server.log.read_text()}")
+        booted = sum("model" in line and "loaded from" in line for line in server.log_lines())
+        if booted >= workers:
+            try:
+                if server.request("GET", "/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn was not ready in {START_SECONDS} s:\n{server.log.read_text()}")

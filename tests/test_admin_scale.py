@@ -1,0 +1,124 @@
+"""The admin list's shortcuts for large histories give what Django's own queries give."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.db.models import Max, Min
+
+from recognizer.admin_scale import DateHierarchyQuerySet, QuickSelect, distinct_values
+from recognizer.models import Prediction
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/recognizer/prediction/"
+
+MOMENTS = [
+    datetime(2024, 12, 31, 23, 30, tzinfo=UTC),  # already 2025 in Paris
+    datetime(2025, 1, 1, 0, 30, tzinfo=UTC),
+    datetime(2025, 3, 30, 0, 30, tzinfo=UTC),  # the night clocks change in Europe
+    datetime(2025, 3, 30, 23, 59, tzinfo=UTC),
+    datetime(2025, 10, 26, 1, 30, tzinfo=UTC),
+    datetime(2026, 2, 28, 12, 0, tzinfo=UTC),
+    datetime(2026, 2, 28, 13, 0, tzinfo=UTC),
+]
+
+
+@pytest.fixture
+def spread() -> list[Prediction]:
+    rows = []
+    for index, moment in enumerate(MOMENTS):
+        rows.append(
+            Prediction.objects.create(
+                created_at=moment,
+                drawing=f"drawings/test/{index}.png",
+                features=[0] * 64,
+                digit=index % 3,
+                confidence=1.0,
+                probabilities=[1.0] + [0.0] * 9,
+                model_version=["aaaaaaaaaaaa", "bbbbbbbbbbbb", "000000000001"][index % 3],
+                label=index % 2 if index % 3 else None,
+            )
+        )
+    return rows
+
+
+def fast(queryset):
+    return DateHierarchyQuerySet(queryset.model, query=queryset.query.chain(), using=queryset.db)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/New_York"])
+@pytest.mark.parametrize("kind", ["year", "month", "day"])
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"digit": 1}, {"created_at__year": 2025}, {"label__isnull": False}, {"digit": 9}],
+    ids=["all", "digit", "a-year", "labelled", "none"],
+)
+def test_the_date_hierarchy_lists_the_periods_django_lists(settings, spread, zone, kind, filters):
+    settings.TIME_ZONE = zone
+    queryset = Prediction.objects.filter(**filters)
+    for order in ("ASC", "DESC"):
+        expected = list(queryset.datetimes("created_at", kind, order=order))
+        assert fast(queryset).datetimes("created_at", kind, order=order) == expected
+
+
+def test_minimum_and_maximum_are_those_of_django(spread):
+    queryset = Prediction.objects.filter(digit=1)
+    bounds = {"first": Min("created_at"), "last": Max("created_at")}
+    assert fast(queryset).aggregate(**bounds) == queryset.aggregate(**bounds)
+    assert fast(queryset).aggregate(n=Max("digit"), m=Min("id")) == queryset.aggregate(
+        n=Max("digit"), m=Min("id")
+    )
+
+
+def test_distinct_values_in_order(spread):
+    assert distinct_values(Prediction.objects.all(), "model_version") == [
+        "000000000001",
+        "aaaaaaaaaaaa",
+        "bbbbbbbbbbbb",
+    ]
+    assert distinct_values(Prediction.objects.filter(digit=9), "model_version") == []
+
+
+def test_the_list_offers_each_model_version_and_each_year(staff_client, spread):
+    page = staff_client.get(CHANGELIST).content.decode()
+    for version in ("000000000001", "aaaaaaaaaaaa", "bbbbbbbbbbbb"):
+        assert f"?model_version={version}" in page
+    assert re.findall(r"created_at__year=(\d{4})", page) == ["2024", "2025", "2026"]
+    # Counting everything beside a filtered count, and facets, are off.
+    page = staff_client.get(f"{CHANGELIST}?digit__exact=1").content.decode()
+    assert not re.search(r"\d+ total", page)
+    assert "_facets" not in page
+
+
+def test_drilling_down_a_month_lists_its_days(staff_client, spread):
+    page = staff_client.get(
+        f"{CHANGELIST}?created_at__year=2025&created_at__month=3"
+    ).content.decode()
+    assert sorted(set(re.findall(r"created_at__day=(\d+)", page))) == ["30"]
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        (lambda rows: str(rows[2].pk), lambda rows: [rows[2]]),
+        (lambda rows: "AAAAAAAAAAAA", lambda rows: [rows[0], rows[3], rows[6]]),
+        (lambda rows: "000000000001", lambda rows: [rows[2], rows[5]]),
+        (lambda rows: "nothing", lambda rows: []),
+    ],
+    ids=["id", "version", "numeric-version", "unknown"],
+)
+def test_search_by_number_or_model_version(staff_client, spread, term, expected):
+    page = staff_client.get(CHANGELIST, {"q": term(spread)}).content.decode()
+    found = [int(pk) for pk in re.findall(r'name="_selected_action" value="(\d+)"', page)]
+    assert sorted(found) == sorted(row.pk for row in expected(spread))
+
+
+def test_the_quick_select_renders_the_choice_and_its_attributes():
+    widget = QuickSelect(choices=[("", "---------"), (0, "0"), (1, "<1>")])
+    html = widget.render("form-0-label", 1, attrs={"id": "id_form-0-label"})
+    assert html.startswith('<select name="form-0-label" id="id_form-0-label">')
+    assert '<option value="">---------</option>' in html
+    assert '<option value="1" selected>&lt;1&gt;</option>' in html
+    assert html.count("selected") == 1
+    assert " selected" in widget.render("x", None).split("</option>")[0]

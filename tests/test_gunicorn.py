@@ -1,0 +1,127 @@
+"""The app as `make serve` runs it: gunicorn workers and threads, real sockets.
+
+Each test starts its own server in other processes (see tests/server.py), so
+these take seconds, not milliseconds; they check behaviour, never speed.
+"""
+
+import re
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.server import gunicorn_server, prediction_bodies
+
+pytestmark = pytest.mark.server
+
+REQUEST_LINE = re.compile(
+    r"\[(?P<pid>\d+)\] recognizer\.requests (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) "
+    r"(?P<ms>\d+\.\d)ms(?: prediction=(?P<id>\d+))?$"
+)
+MODEL_LOADED = re.compile(r"\[(?P<pid>\d+)\] recognizer\.ml\.serving model \w+ loaded from ")
+
+
+def test_each_worker_loads_the_model_once_whatever_the_number_of_requests(
+    tmp_path, trained_model_dir
+):
+    workers = 3
+    database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    with gunicorn_server(
+        tmp_path, trained_model_dir, database_url, workers=workers, threads=2
+    ) as server:
+        results = server.predict_many(prediction_bodies(120), concurrency=6)
+        assert [status for status, _ in results] == [201] * 120
+        readiness = [server.request("GET", "/readyz")[1] for _ in range(30)]
+        lines = server.log_lines()
+
+    loaded_by = [int(match["pid"]) for line in lines if (match := MODEL_LOADED.search(line))]
+    assert len(loaded_by) == workers, "one load per worker, at its start"
+    assert len(set(loaded_by)) == workers
+
+    # Every request was logged, with its latency and the prediction it stored,
+    # by a worker that had loaded the model once.
+    logged = [match.groupdict() for line in lines if (match := REQUEST_LINE.search(line))]
+    predictions = [entry for entry in logged if entry["path"] == "/api/predict/"]
+    assert sorted(int(entry["id"]) for entry in predictions) == sorted(
+        body["id"] for _, body in results
+    )
+    assert {entry["status"] for entry in predictions} == {"201"}
+    assert {int(entry["pid"]) for entry in logged} <= set(loaded_by)
+
+    # /readyz says the same from inside: whichever worker answers loaded once.
+    models = [body["checks"]["model"] for body in readiness]
+    assert {model["loads"] for model in models} == {1}
+    assert {model["process"] for model in models} <= set(loaded_by)
+
+
+def sqlite_counts(database: Path) -> tuple[int, list[str]]:
+    with sqlite3.connect(database) as connection:
+        names = [row[0] for row in connection.execute("SELECT drawing FROM recognizer_prediction")]
+    return len(names), names
+
+
+def test_four_workers_store_400_concurrent_predictions_in_one_sqlite_file(
+    tmp_path, trained_model_dir
+):
+    database = tmp_path / "db.sqlite3"
+    with gunicorn_server(
+        tmp_path, trained_model_dir, f"sqlite:///{database}", workers=4, threads=2
+    ) as server:
+        results = server.predict_many(prediction_bodies(400), concurrency=40)
+        media_root = server.media_root
+
+    assert [status for status, _ in results] == [201] * 400, {
+        status: body for status, body in results if status != 201
+    }
+    rows, names = sqlite_counts(database)
+    files = sorted(str(path.relative_to(media_root)) for path in media_root.rglob("*.png"))
+    assert rows == 400
+    assert len({body["id"] for _, body in results}) == 400
+    assert sorted(names) == files
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database beside the test run's, dropped afterwards."""
+    import psycopg
+
+    default = settings.DATABASES["default"]
+    if default["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("the test run is on SQLite; set DATABASE_URL to a PostgreSQL server")
+    name = f"digits_gunicorn_{uuid.uuid4().hex[:12]}"
+    params = {
+        "host": default["HOST"],
+        "port": default["PORT"] or 5432,
+        "user": default["USER"],
+        "password": default["PASSWORD"],
+        "dbname": "postgres",
+        "autocommit": True,
+    }
+    with psycopg.connect(**params) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    auth = default["USER"] + (f":{default['PASSWORD']}" if default["PASSWORD"] else "")
+    yield f"postgres://{auth}@{default['HOST']}:{params['port']}/{name}"
+    with psycopg.connect(**params) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_four_workers_store_400_concurrent_predictions_in_postgresql(
+    tmp_path, trained_model_dir, postgres_database
+):
+    import psycopg
+
+    with gunicorn_server(
+        tmp_path, trained_model_dir, postgres_database, workers=4, threads=2
+    ) as server:
+        results = server.predict_many(prediction_bodies(400), concurrency=40)
+        media_root = server.media_root
+
+    assert [status for status, _ in results] == [201] * 400
+    with psycopg.connect(postgres_database) as connection:
+        names = [row[0] for row in connection.execute("SELECT drawing FROM recognizer_prediction")]
+    files = sorted(str(path.relative_to(media_root)) for path in media_root.rglob("*.png"))
+    assert len(names) == 400
+    assert sorted(names) == files
