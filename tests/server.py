@@ -50,6 +50,20 @@ class Server:
         with ThreadPoolExecutor(concurrency) as pool:
             return list(pool.map(lambda body: self.request("POST", "/api/predict/", body), bodies))
 
+    def try_predict_many(
+        self, bodies: list[bytes], concurrency: int
+    ) -> list[tuple[int | None, dict | None]]:
+        """As predict_many, with (None, None) for a request whose connection broke."""
+
+        def attempt(body: bytes) -> tuple[int | None, dict | None]:
+            try:
+                return self.request("POST", "/api/predict/", body)
+            except (OSError, http.client.HTTPException, ValueError):
+                return None, None
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            return list(pool.map(attempt, bodies))
+
     def log_lines(self) -> list[str]:
         return self.log.read_text().splitlines()
 

@@ -4,16 +4,22 @@ Each test starts its own server in other processes (see tests/server.py), so
 these take seconds, not milliseconds; they check behaviour, never speed.
 """
 
+import os
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from tests.server import gunicorn_server, prediction_bodies
+from tests.server import PROJECT, gunicorn_server, prediction_bodies
 
 pytestmark = pytest.mark.server
 
@@ -125,3 +131,69 @@ def test_four_workers_store_400_concurrent_predictions_in_postgresql(
     files = sorted(str(path.relative_to(media_root)) for path in media_root.rglob("*.png"))
     assert len(names) == 400
     assert sorted(names) == files
+
+
+def test_a_worker_killed_mid_load_loses_no_accepted_drawing(tmp_path, trained_model_dir):
+    database = tmp_path / "db.sqlite3"
+    database_url = f"sqlite:///{database}"
+    bodies = prediction_bodies(240, seed=7)
+    with gunicorn_server(tmp_path, trained_model_dir, database_url, workers=2, threads=4) as server:
+        workers = [
+            int(match["pid"]) for line in server.log_lines() if (match := MODEL_LOADED.search(line))
+        ]
+        with ThreadPoolExecutor(1) as load:
+            running = load.submit(server.try_predict_many, bodies, 8)
+            while len(server.log_lines()) < 40:  # well into the run, requests in flight
+                time.sleep(0.01)
+            os.kill(workers[0], signal.SIGKILL)
+            results = running.result(timeout=300)
+        media_root = server.media_root
+
+    accepted = {body["id"] for status, body in results if status == 201}
+    failed = [status for status, _ in results if status != 201]
+    assert accepted, "the load ran"
+    # The kill came mid-run: the killed worker had answered, others answered after.
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert f"Worker (pid:{workers[0]}) was sent SIGKILL" in log
+    assert f"[{workers[0]}] recognizer.requests POST /api/predict/ 201" in log
+    assert len(accepted) > 40
+    # Requests in flight in the killed worker lose their connection (None);
+    # nothing is ever answered with a 500.
+    assert set(failed) <= {None, 502, 503}, failed
+
+    # Every 201 has its row and its file.
+    with sqlite3.connect(database) as connection:
+        rows = dict(connection.execute("SELECT id, drawing FROM recognizer_prediction"))
+    assert accepted <= set(rows)
+    assert all((media_root / rows[pk]).is_file() for pk in accepted)
+
+    # No row lacks its file; a file without a row (killed between the two
+    # writes) is all check_history may find, and --repair removes it.
+    environment = {"DATABASE_URL": database_url, "MEDIA_ROOT": str(media_root)}
+    report = manage("check_history", **environment)
+    assert "Rows without their drawing file: 0" in report.stdout, report.stdout + report.stderr
+    manage("check_history", "--repair", "--grace-seconds", "0", **environment)
+    final = manage("check_history", **environment)
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert "The history is consistent." in final.stdout
+    files = {str(path.relative_to(media_root)) for path in media_root.rglob("*.png")}
+    with sqlite3.connect(database) as connection:
+        names = {row[0] for row in connection.execute("SELECT drawing FROM recognizer_prediction")}
+    assert names == files
+
+
+def manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "digitsite.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "gunicorn-tests-only-not-secret",
+            **environment,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
