@@ -8,8 +8,10 @@ from recognizer.ml import artifacts, training
 
 @pytest.fixture(scope="session")
 def training_result() -> training.TrainingResult:
-    """The model is trained once for the whole run."""
-    return training.train()
+    """A model trained once for the whole run, in the fast setting (seconds,
+    not the minute and a half of the full one; tests/test_recognition.py
+    trains that)."""
+    return training.train(n_jobs=1, **training.FAST_OPTIONS)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,10 @@ import math
 import random
 from collections.abc import Sequence
 
+import numpy as np
 from PIL import Image, ImageDraw
+
+from recognizer.ml.decoding import decode_drawing
 
 Point = tuple[float, float]
 SIZE = 280
@@ -92,3 +95,31 @@ def jittered(strokes: Strokes, rng: random.Random) -> list[list[Point]]:
 
 def drawing_data_uri(strokes: Strokes, **options: object) -> str:
     return data_uri(png_bytes(canvas_image(strokes, **options)))
+
+
+def ink_shape(
+    shape: str,
+    size: int = SIZE,
+    offset: tuple[float, float] = (0, 0),
+    scale: float = 1.0,
+    pen: float = 16,
+) -> np.ndarray:
+    """A decoded drawing (ink 0..1) of a "bar" (one vertical stroke) or a "loop"."""
+    image = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(image)
+    cx, cy = size / 2 + offset[0], size / 2 + offset[1]
+    half_height = 90 * scale
+    width = max(int(pen * scale), 1)
+    if shape == "bar":
+        draw.line([(cx, cy - half_height), (cx, cy + half_height)], fill=255, width=width)
+    elif shape == "loop":
+        box = [cx - 0.6 * half_height, cy - half_height, cx + 0.6 * half_height, cy + half_height]
+        draw.ellipse(box, outline=255, width=width)
+    else:
+        raise ValueError(shape)
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    """PNG bytes to ink, exactly as the API decodes a drawing."""
+    return decode_drawing(data, max_side=2048).ink

@@ -1,82 +1,102 @@
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import load_digits
 
-from recognizer.ml.preprocessing import DigitFeatures, block_counts, crop_to_ink
+from recognizer.ml.preprocessing import DigitFeatures
+from tests.drawings import ink_shape
 
 
-def features_of(ink: np.ndarray) -> np.ndarray:
-    return DigitFeatures().transform([ink])[0].reshape(8, 8)
+def grid(ink: np.ndarray, **params: object) -> np.ndarray:
+    return DigitFeatures(**params).transform([ink])[0].reshape(8, 8)
 
 
-def vertical_bar(top: int, left: int, height: int = 200, width: int = 20) -> np.ndarray:
-    ink = np.zeros((280, 280), dtype=np.float32)
-    ink[top : top + height, left : left + width] = 1.0
-    return ink
+def test_output_has_the_layout_and_range_of_load_digits():
+    out = DigitFeatures().transform(load_digits().images[:20] / 16.0)
+    assert out.shape == (20, 64)
+    assert out.min() >= 0 and out.max() == 16  # full cells reach load_digits' maximum
 
 
-def test_output_has_the_shape_and_range_of_load_digits():
-    features = DigitFeatures().transform([vertical_bar(40, 130), np.eye(280, dtype=np.float32)])
-    assert features.shape == (2, 64)
-    assert features.min() >= 0
-    assert features.max() <= 16
+def test_a_vertical_bar_is_ink_in_the_middle_columns_only():
+    features = grid(ink_shape("bar"))
+    assert features[:, 3:5].min() > 4  # ink in every row
+    assert features[:, :2].max() == 0 and features[:, 6:].max() == 0  # narrow, not stretched
 
 
-def test_a_vertical_bar_fills_the_middle_columns_from_top_to_bottom():
-    grid = features_of(vertical_bar(40, 130))
-    assert (grid[:, 3:5].sum(axis=1) > 0).all()  # ink in every row
-    assert grid[:, :2].sum() == 0
-    assert grid[:, 6:].sum() == 0
+def test_blank_faint_tiny_and_broken_inputs_give_zeros():
+    out = DigitFeatures().transform(
+        [np.zeros((280, 280)), np.full((50, 30), 0.01), np.zeros((1, 1)), np.full((8, 8), np.nan)]
+    )
+    assert out.shape == (4, 64)
+    assert not out.any()
 
 
 def test_position_on_the_canvas_does_not_matter():
-    assert np.array_equal(
-        features_of(vertical_bar(10, 20)), features_of(vertical_bar(70, 240, height=200))
+    centred, moved = DigitFeatures().transform(
+        [ink_shape("loop"), ink_shape("loop", offset=(-60, 40))]
     )
+    assert np.abs(centred - moved).max() <= 1.0
 
 
-def test_size_on_the_canvas_does_not_matter_much():
-    large = features_of(vertical_bar(20, 120, height=240, width=24))
-    small = features_of(vertical_bar(100, 50, height=80, width=8))
-    assert np.abs(large - small).max() <= 4
+def test_size_on_the_canvas_does_not_matter():
+    large, small = DigitFeatures().transform([ink_shape("loop"), ink_shape("loop", scale=0.5)])
+    assert np.abs(large - small).mean() < 0.5
 
 
-def test_a_blank_input_gives_zeros():
-    assert not DigitFeatures().transform([np.zeros((280, 280), dtype=np.float32)]).any()
+def test_any_canvas_size_gives_the_same_digit():
+    big = ink_shape("loop")
+    a, b = DigitFeatures().transform([big, big[::4, ::4]])  # 280x280 and 70x70
+    assert np.abs(a - b).mean() < 1.0
 
 
-def test_faint_specks_below_the_crop_level_are_ignored():
-    ink = vertical_bar(40, 130)
-    ink[270, 5] = 0.02  # far away, fainter than any anti-aliased edge
-    assert np.array_equal(features_of(ink), features_of(vertical_bar(40, 130)))
+def test_light_ink_counts_like_dark_ink():
+    dark, light = DigitFeatures().transform([ink_shape("loop"), ink_shape("loop") * 0.4])
+    assert np.abs(dark - light).mean() < 0.5
+
+
+def test_a_slanted_stroke_is_straightened():
+    bar = ink_shape("bar")
+    rows, cols = np.indices(bar.shape)
+    slanted = np.zeros_like(bar)
+    slanted[rows, np.clip(cols + ((rows - 140) * 0.4).astype(int), 0, 279)] = bar
+    upright, straightened = DigitFeatures().transform([bar, slanted])
+    assert np.abs(upright - straightened).mean() < 1.0
+    leaning = DigitFeatures(deskew=False).transform([slanted])[0]
+    assert np.abs(upright - leaning).mean() > 1.0
+
+
+def test_a_stray_dot_far_from_the_digit_is_ignored():
+    clean = ink_shape("loop")
+    dotted = clean.copy()
+    dotted[10:16, 250:256] = 1.0  # a slipped click
+    a, b = DigitFeatures().transform([clean, dotted])
+    assert np.abs(a - b).max() < 0.5
+
+
+def test_hairline_strokes_are_found():
+    thin = np.zeros((280, 280), dtype=np.float32)
+    thin[40:240, 141] = 1.0  # one pixel wide: between the coarse grid's samples
+    assert grid(thin)[:, 3:5].min() > 0
+
+
+def test_thin_pens_are_widened_to_the_training_sets_strokes():
+    thin, normal = DigitFeatures().transform([ink_shape("loop", pen=5), ink_shape("loop")])
+    assert thin.sum() > 0.8 * normal.sum()  # about as much ink per cell
+    unwidened = DigitFeatures(min_stroke=0).transform([ink_shape("loop", pen=5)])[0]
+    assert thin.sum() > 1.4 * unwidened.sum()
 
 
 def test_training_images_keep_their_look():
-    """An 8x8 training digit, sent through the pipeline, stays close to itself."""
+    """An 8x8 training digit sent through the preprocessing stays close to itself."""
     digits = load_digits()
-    originals = digits.data[:200]
     rebuilt = DigitFeatures().transform(list(digits.images[:200] / 16.0))
-    correlation = [np.corrcoef(a, b)[0, 1] for a, b in zip(originals, rebuilt, strict=True)]
+    correlation = [np.corrcoef(a, b)[0, 1] for a, b in zip(digits.data[:200], rebuilt, strict=True)]
     assert np.median(correlation) > 0.8
-
-
-def test_crop_to_ink_finds_the_bounding_box():
-    ink = np.zeros((10, 10), dtype=np.float32)
-    ink[2:5, 3:8] = 1
-    assert crop_to_ink(ink, 0.5).shape == (3, 5)
-    assert crop_to_ink(np.zeros((4, 4)), 0.5) is None
-
-
-def test_block_counts_count_set_pixels_per_block():
-    bitmap = np.zeros((8, 8), dtype=bool)
-    bitmap[:4, :4] = True
-    bitmap[4, 4] = True
-    assert block_counts(bitmap, 4).tolist() == [[16, 0], [0, 1]]
 
 
 def test_the_transformer_follows_scikit_learn_conventions():
     transformer = DigitFeatures(threshold=0.4)
-    assert transformer.get_params() == {"crop_level": 0.05, "threshold": 0.4}
-    assert transformer.fit([vertical_bar(0, 0)]) is transformer
+    assert transformer.fit([np.zeros((8, 8))]) is transformer
+    assert clone(transformer).get_params()["threshold"] == 0.4
     with pytest.raises(ValueError):
-        transformer.set_params(no_such_parameter=1)
+        DigitFeatures().set_params(nonsense=1)

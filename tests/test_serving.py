@@ -77,7 +77,7 @@ def test_activating_another_version_is_picked_up_without_restart(model_dir, trai
     clock = FakeClock()
     service = ModelService(model_dir, recheck_seconds=1.0, clock=clock)
     first = service.current().version
-    other = copy.deepcopy(training_result.pipeline).set_params(classifier__n_neighbors=1)
+    other = copy.deepcopy(training_result.pipeline).set_params(classifier__temperature=2.0)
     second = artifacts.save_artifact(other, training_result.metadata, model_dir).version
     artifacts.activate(model_dir, second)
 

@@ -22,6 +22,9 @@ from pathlib import Path
 import joblib
 
 ACTIVE_FILE = "ACTIVE"
+# Raised whenever a new pipeline could not run an older artifact's pickled
+# steps (2: deskewing features + MLP ensemble, replacing 1: kNN).
+FORMAT = 2
 VERSION_LENGTH = 12
 _VERSION = re.compile(rf"^[0-9a-f]{{{VERSION_LENGTH}}}$")
 
@@ -75,7 +78,13 @@ def save_artifact(pipeline: object, metadata: dict, directory: Path) -> Artifact
     data = buffer.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     version = digest[:VERSION_LENGTH]
-    full_metadata = {**metadata, "version": version, "sha256": digest, "size_bytes": len(data)}
+    full_metadata = {
+        **metadata,
+        "format": FORMAT,
+        "version": version,
+        "sha256": digest,
+        "size_bytes": len(data),
+    }
     directory = Path(directory)
     write_atomically(artifact_path(directory, version), data)
     # Metadata last: its presence means the pickle beside it is complete.
@@ -88,11 +97,23 @@ def save_artifact(pipeline: object, metadata: dict, directory: Path) -> Artifact
 
 def read_metadata(directory: Path, version: str) -> dict:
     try:
-        return json.loads(metadata_path(directory, version).read_text())
+        metadata = json.loads(metadata_path(directory, version).read_text())
     except FileNotFoundError:
         raise ArtifactError(f"Model {version} does not exist in {directory}.") from None
     except (OSError, ValueError) as error:
         raise ArtifactError(f"The metadata of model {version} is unreadable: {error}") from None
+    if not isinstance(metadata, dict):
+        raise ArtifactError(f"The metadata of model {version} is not a JSON object.")
+    return metadata
+
+
+def check_format(version: str, metadata: dict) -> None:
+    """Refuse artifacts written for another pipeline design (they would fail on use)."""
+    if metadata.get("format", 1) != FORMAT:
+        raise ArtifactError(
+            f"Model {version} was trained by an older version of this project and "
+            "cannot be used: train a new one with `python manage.py train_model`."
+        )
 
 
 def list_artifacts(directory: Path) -> list[Artifact]:
@@ -110,8 +131,9 @@ def list_artifacts(directory: Path) -> list[Artifact]:
 
 
 def activate(directory: Path, version: str) -> Artifact:
-    """Make `version` the model in service (after checking it exists)."""
+    """Make `version` the model in service (after checking it exists and fits)."""
     metadata = read_metadata(directory, version)
+    check_format(version, metadata)
     write_atomically(Path(directory) / ACTIVE_FILE, f"{version}\n".encode())
     return Artifact(version=version, metadata=metadata)
 
@@ -129,6 +151,7 @@ def active_version(directory: Path) -> str:
 def load_artifact(directory: Path, version: str) -> tuple[object, dict]:
     """Load a pipeline after verifying its bytes against the recorded hash."""
     metadata = read_metadata(directory, version)
+    check_format(version, metadata)
     try:
         data = artifact_path(directory, version).read_bytes()
     except OSError as error:
