@@ -12,9 +12,10 @@ def test_model_info_describes_the_model_in_service(client, trained_model_dir):
     assert response.status_code == 200
     body = response.json()
     assert body["version"] == (trained_model_dir / "ACTIVE").read_text().strip()
-    assert body["algorithm"] == "KNeighborsClassifier"
-    assert body["parameters"]["classifier"]["n_neighbors"] in range(1, 11)
-    assert body["training_samples"] == 1347
+    assert body["algorithm"].startswith("MLPEnsemble")
+    assert body["parameters"]["augmentation_factor"] == 1
+    assert body["training_samples"] == 1347 * 2
+    assert body["history_samples"] == 0
     assert 0.9 < body["cv_accuracy"] <= 1
     assert 0.9 < body["test_accuracy"] <= 1
     assert body["trained_at"]

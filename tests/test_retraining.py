@@ -1,7 +1,9 @@
 """Learning from corrected drawings, and switching model versions."""
 
 import io
+import json
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from recognizer import retraining
 from recognizer.inference import get_model_service
 from recognizer.ml import artifacts
 from recognizer.models import Prediction
@@ -68,7 +71,7 @@ def teach(api: APIClient, drawings: list[tuple[str, int]]) -> None:
 
 def train(*args: str) -> str:
     out = io.StringIO()
-    call_command("train_model", *args, stdout=out)
+    call_command("train_model", "--fast", "--skip-evaluation", *args, stdout=out)
     return out.getvalue()
 
 
@@ -93,7 +96,8 @@ def test_retraining_with_history_learns_an_unusual_style(model_dir):
     assert after >= 0.8, f"after retraining {after:.0%} of the held-out style was right"
     metadata = artifacts.read_metadata(model_dir, new_version)
     assert metadata["history_samples"] == 48
-    assert metadata["evaluation"]["held-out history"]["samples"] == 12
+    assert metadata["comparison"]["held-out history"]["samples"] == 12
+    assert "evaluation" not in metadata  # skipped
     print(f"unusual style: {before:.0%} right before, {after:.0%} after retraining")
 
 
@@ -107,8 +111,9 @@ def test_a_worse_model_is_kept_out_of_service_unless_forced(model_dir):
     assert "NOT put in service" in output
     assert "held-out history" in output
     assert artifacts.active_version(model_dir) == learnt
-    # Every version is kept (the plain one is the first model again: same content, same version).
-    assert len(artifacts.list_artifacts(model_dir)) == 2
+    rejected = re.search(r"Model ([0-9a-f]{12}) is worse", output).group(1)
+    # Every version is kept, ready to be activated by hand.
+    assert rejected in {artifact.version for artifact in artifacts.list_artifacts(model_dir)}
 
     train("--force")
     assert artifacts.active_version(model_dir) != learnt
@@ -141,3 +146,26 @@ def test_train_if_missing_keeps_the_model_in_service(model_dir):
     assert "not training" in train("--if-missing")
     assert artifacts.active_version(model_dir) == version
     assert len(artifacts.list_artifacts(model_dir)) == 1
+
+
+def test_train_if_missing_replaces_a_model_of_an_older_design(model_dir):
+    old = artifacts.active_version(model_dir)
+    path = artifacts.metadata_path(model_dir, old)
+    metadata = json.loads(path.read_text())
+    del metadata["format"]  # as the first, k-nearest-neighbours models were written
+    path.write_text(json.dumps(metadata))
+
+    output = train("--if-missing")
+    assert "older version" in output
+    assert "put in service" in output
+    assert artifacts.active_version(model_dir) != old
+    assert guess(APIClient(), unusual_drawings(2, seed=7)[0][0])["model_version"] != old
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "worse"),
+    [(0.9867, 0.9800, False), (0.9867, 0.9700, True), (None, 0.5, False), (0.5, 0.9, False)],
+)
+def test_only_a_drop_beyond_the_noise_counts_as_worse(current, new, worse):
+    comparison = retraining.Comparison(rows=[("load_digits test split", 450, current, new)])
+    assert comparison.new_is_worse is worse

@@ -208,14 +208,55 @@ class FeedbackSerializer(serializers.Serializer):
     )
 
 
+class EvaluationSetSerializer(serializers.Serializer):
+    samples = serializers.IntegerField()
+    accuracy = serializers.FloatField()
+    per_class = serializers.ListField(
+        child=serializers.FloatField(), help_text="Accuracy on each digit, 0 to 9."
+    )
+    calibration_error = serializers.FloatField(
+        help_text="Expected calibration error of the confidence (0: the confidence is "
+        "exactly how often the guess is right)."
+    )
+    confusion = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="Confusion matrix: row = true digit, column = guess.",
+    )
+
+
+class ComparisonSetSerializer(serializers.Serializer):
+    samples = serializers.IntegerField()
+    accuracy = serializers.FloatField()
+
+
 class ModelInfoSerializer(serializers.Serializer):
     version = serializers.CharField()
     algorithm = serializers.CharField()
     parameters = serializers.DictField()
     trained_at = serializers.DateTimeField()
-    training_samples = serializers.IntegerField()
-    cv_accuracy = serializers.FloatField(help_text="Mean accuracy of cross-validation.")
+    training_samples = serializers.IntegerField(
+        help_text="Rows trained on: load_digits' training split, its distorted copies and "
+        "the repeated corrected drawings."
+    )
+    history_samples = serializers.IntegerField(
+        help_text="Corrected drawings from the history that were trained on."
+    )
+    cv_accuracy = serializers.FloatField(
+        allow_null=True, help_text="Mean accuracy of cross-validation (null if not run)."
+    )
     test_accuracy = serializers.FloatField(help_text="Accuracy on the held-out 25% of load_digits.")
+    comparison = serializers.DictField(
+        child=ComparisonSetSerializer(),
+        allow_null=True,
+        help_text="Accuracy on the sets a new model must not do worse on than the one it "
+        "replaces: load_digits' held-out split and the held-out corrected history.",
+    )
+    evaluation = serializers.DictField(
+        child=EvaluationSetSerializer(),
+        allow_null=True,
+        help_text="Figures on drawing-like sets never trained on (load_digits' held-out split "
+        "drawn 280x280, synthetic pen-stroke digits), by set; null if not evaluated.",
+    )
     libraries = serializers.DictField(child=serializers.CharField())
 
 

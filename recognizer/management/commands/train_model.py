@@ -1,26 +1,62 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from recognizer import retraining
-from recognizer.ml import artifacts
+from recognizer.ml import artifacts, evaluation, training
 from recognizer.templatetags.recognizer_format import percent
+
+STAGE_NAMES = {
+    "augment": "distorting and preprocessing load_digits",
+    "cross-validate": "cross-validating",
+    "fit": "fitting the final model",
+}
+
+
+class ProgressBar:
+    """One line per training stage, redrawn in place on a terminal; elsewhere
+    (logs, CI) printed only at each tenth so the output stays short."""
+
+    width = 30
+
+    def __init__(self, stream: OutputWrapper):
+        self.stream = stream
+        self.interactive = stream.isatty()
+        self.stage = ""
+        self.shown_tenths = -1
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.stage, self.shown_tenths = stage, -1
+        tenths = 10 * done // max(total, 1)
+        if not self.interactive and tenths == self.shown_tenths:
+            return
+        self.shown_tenths = tenths
+        filled = self.width * done // max(total, 1)
+        bar = "#" * filled + "." * (self.width - filled)
+        label = STAGE_NAMES.get(stage, stage)
+        line = f"  {label:40} [{bar}] {done}/{total}"
+        if self.interactive:
+            self.stream.write("\r" + line, ending="\n" if done >= total else "")
+        else:
+            self.stream.write(line)
+        self.stream.flush()
 
 
 class Command(BaseCommand):
     help = (
-        "Train the digit recognizer on scikit-learn's digits set (and, with "
-        "--with-history, on the drawings people corrected), save it as a new "
-        "version in MODEL_DIR, and put it in service unless it is worse than "
-        "the model in service."
+        "Train the digit recognizer on scikit-learn's digits set, augmented with "
+        "distorted copies (and, with --with-history, on the drawings people "
+        "corrected), evaluate it, save it as a new version in MODEL_DIR, and put "
+        "it in service unless it is worse than the model in service."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--if-missing",
             action="store_true",
-            help="Do nothing if a model is already in service (used by `make run`).",
+            help="Do nothing if a usable model is already in service (used by `make run`).",
         )
         parser.add_argument(
             "--with-history",
@@ -39,27 +75,47 @@ class Command(BaseCommand):
             action="store_true",
             help="Put the new model in service even if it is worse than the current one.",
         )
+        parser.add_argument(
+            "--fast",
+            action="store_true",
+            help="Train a small model in seconds (for trying things out; less accurate).",
+        )
+        parser.add_argument(
+            "--skip-evaluation",
+            action="store_true",
+            help="Do not evaluate on the drawing-like sets (saves about 20 seconds).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         directory = Path(settings.MODEL_DIR)
         if options["if_missing"]:
             try:
                 version = artifacts.active_version(directory)
-                artifacts.read_metadata(directory, version)
-            except artifacts.ArtifactError:
-                pass
+                artifacts.check_format(version, artifacts.read_metadata(directory, version))
+            except artifacts.ArtifactError as error:
+                if not isinstance(error, artifacts.NoActiveModel):
+                    self.stdout.write(f"{error} Training one now.")
             else:
                 self.stdout.write(f"Model {version} is in service in {directory}; not training.")
                 return
         if options["history_repeat"] is not None and options["history_repeat"] < 1:
             raise CommandError("--history-repeat must be at least 1.")
 
-        self.stdout.write("Training the digit recognizer (k-nearest neighbours)...")
+        factor = training.FAST_FACTOR if options["fast"] else settings.TRAINING_AUGMENTATION_FACTOR
+        self.stdout.write(
+            "Training the digit recognizer (an ensemble of small neural networks) on "
+            f"load_digits and {factor} distorted {'copy' if factor == 1 else 'copies'} "
+            "of each image"
+            f"{', fast setting' if options['fast'] else ''}..."
+        )
         outcome = retraining.train_model(
             with_history=options["with_history"],
             history_repeat=options["history_repeat"],
             force=options["force"],
-            progress=self.stdout.write,
+            fast=options["fast"],
+            run_evaluation=not options["skip_evaluation"],
+            message=self.stdout.write,
+            progress=ProgressBar(self.stdout),
         )
         result = outcome.result
         if outcome.history_skipped:
@@ -69,32 +125,37 @@ class Command(BaseCommand):
                     "(file missing or unreadable)."
                 )
             )
-        best_k = result.pipeline.named_steps["classifier"].n_neighbors
+        metadata = result.metadata
         self.stdout.write("")
-        self.stdout.write("  k   cross-validated accuracy")
-        for k, accuracy in result.cv_accuracy_by_k.items():
-            marker = "  <- chosen" if k == best_k else ""
-            self.stdout.write(f"{k:3d}   {accuracy:.4f}{marker}")
-        self.stdout.write("")
+        if metadata["cv_accuracy"] is not None:
+            self.stdout.write(
+                f"Cross-validated accuracy ({metadata['cv_folds']} folds of the training "
+                f"split): {percent(metadata['cv_accuracy'], 2)}"
+            )
         self.stdout.write(
-            f"On the held-out 25% of load_digits ({result.metadata['test_samples']} images):"
+            f"On the held-out 25% of load_digits ({metadata['test_samples']} images):"
         )
         self.stdout.write(result.test_report)
         self.write_comparison(outcome)
+        if outcome.evaluation:
+            self.stdout.write(evaluation.format_scores(outcome.evaluation))
+            self.stdout.write("(`manage.py evaluate_model` shows per-digit figures.)")
+            self.stdout.write("")
 
         new = outcome.artifact.version
         if outcome.activated:
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Model {new} saved to {directory} and put in service "
-                    f"(trained in {result.metadata['train_seconds']:.1f} s)."
+                    f"(trained in {metadata['train_seconds']:.1f} s)."
                 )
             )
         else:
             self.stdout.write(
                 self.style.WARNING(
                     f"Model {new} is worse than {outcome.previous_version} on at least one "
-                    "set above: saved, but NOT put in service. Activate it anyway with "
+                    f"set above (by more than {retraining.TOLERANCE:.0%}): saved, but NOT put "
+                    "in service. Activate it anyway with "
                     f"`manage.py activate_model {new}` or train with --force."
                 )
             )

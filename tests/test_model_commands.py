@@ -1,0 +1,104 @@
+"""evaluate_model and contact_sheet: looking at what the model does with drawings."""
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from PIL import Image
+
+from recognizer.ml import artifacts
+from tests.drawings import ONE, ZERO, canvas_image
+
+pytestmark = pytest.mark.django_db
+
+SETS = [
+    "load_digits test, drawn large (nearest)",
+    "load_digits test, drawn large (bilinear)",
+    "synthetic strokes (transparent)",
+    "synthetic strokes (white)",
+]
+
+
+@pytest.fixture
+def model_dir(settings, tmp_path: Path, trained_model_dir: Path) -> Path:
+    directory = tmp_path / "models"
+    shutil.copytree(trained_model_dir, directory)
+    settings.MODEL_DIR = str(directory)
+    return directory
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_evaluate_model_prints_accuracy_per_digit_and_confusion_for_every_set(model_dir):
+    output = run("evaluate_model", "--per-class", "2")
+    for name in SETS:
+        assert name in output
+    assert output.count("predicted as") == 4
+    # load_digits' test split has 450 images; the synthetic sets 2 per digit.
+    assert " 450 " in output and " 20 " in output
+    version = artifacts.active_version(model_dir)
+    assert "evaluation" not in artifacts.read_metadata(model_dir, version)
+
+
+def test_recorded_figures_are_shown_by_the_model_endpoint(model_dir, client):
+    run("evaluate_model", "--per-class", "1", "--record")
+    version = artifacts.active_version(model_dir)
+    recorded = artifacts.read_metadata(model_dir, version)["evaluation"]
+    assert sorted(recorded) == sorted(SETS)
+
+    # The recorded metadata does not change the artifact, which still loads.
+    artifacts.load_artifact(model_dir, version)
+    body = client.get("/api/model/").json()
+    drawn = body["evaluation"]["load_digits test, drawn large (bilinear)"]
+    assert drawn["samples"] == 450 and drawn["accuracy"] > 0.9
+    assert len(drawn["per_class"]) == 10
+    assert sum(map(sum, drawn["confusion"])) == 450
+    assert 0 <= drawn["calibration_error"] < 0.2
+
+
+def test_evaluate_model_refuses_an_unknown_version(model_dir):
+    with pytest.raises(CommandError, match="does not exist"):
+        run("evaluate_model", "--model", "0123456789ab")
+
+
+def test_contact_sheet_of_synthetic_drawings(model_dir, tmp_path):
+    sheet = tmp_path / "sheet.png"
+    output = run("contact_sheet", str(sheet), "--per-class", "1", "--background", "white")
+    assert "10 drawings written" in output
+    image = Image.open(sheet)
+    assert image.format == "PNG" and image.height > 10 * 80
+
+
+def test_contact_sheet_of_your_own_drawings(model_dir, tmp_path):
+    canvas_image(ONE).save(tmp_path / "one.png")
+    canvas_image(ZERO).save(tmp_path / "zero.png")
+    sheet = tmp_path / "sheet.png"
+    run(
+        "contact_sheet",
+        str(sheet),
+        "--drawings",
+        f"1={tmp_path / 'one.png'}",
+        f"0={tmp_path / 'zero.png'}",
+    )
+    assert 2 * 80 < Image.open(sheet).height < 3 * 90
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("one.png", "not DIGIT=FILE"), ("12=x.png", "not DIGIT=FILE"), ("1=missing.png", "missing")],
+)
+def test_contact_sheet_explains_bad_drawing_arguments(model_dir, tmp_path, spec, message):
+    with pytest.raises(CommandError, match=message):
+        run("contact_sheet", str(tmp_path / "sheet.png"), "--drawings", spec)
+
+
+def test_contact_sheet_explains_an_unreadable_drawing(model_dir, tmp_path):
+    (tmp_path / "bad.png").write_bytes(b"not a picture")
+    with pytest.raises(CommandError, match="could not be read"):
+        run("contact_sheet", str(tmp_path / "sheet.png"), "--drawings", f"3={tmp_path}/bad.png")
