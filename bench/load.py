@@ -35,7 +35,6 @@ import io
 import itertools
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -49,10 +48,12 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from recognizer.ml import sketches  # noqa: E402
+from recognizer.ml import synthetic  # noqa: E402
 
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -60,11 +61,11 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 def render_bodies(count: int, seed: int) -> tuple[list[bytes], int]:
     """`count` distinct prediction requests, and the mean size of their PNGs."""
-    rng = random.Random(seed)
+    rng = np.random.default_rng(seed)
     bodies, png_sizes = [], []
     for index in range(count):
         buffer = io.BytesIO()
-        sketches.random_drawing(index % 10, rng).save(buffer, format="PNG")
+        synthetic.synthetic_drawing(index % 10, rng).save(buffer, format="PNG")
         png = buffer.getvalue()
         png_sizes.append(len(png))
         uri = "data:image/png;base64," + base64.b64encode(png).decode()

@@ -32,7 +32,7 @@ Message = Callable[[str], None]
 Stage = Callable[[str, int, int], None]
 
 # Synthetic drawings per digit and background in the evaluation recorded with
-# each model: about 20 seconds of rendering and scoring for 3,900 drawings.
+# each model: about 30 seconds of rendering and scoring for 2,900 drawings.
 EVALUATION_PER_CLASS = 100
 
 

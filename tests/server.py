@@ -9,7 +9,6 @@ process but the files it can inspect afterwards.
 import http.client
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -22,7 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from recognizer.ml import sketches
+import numpy as np
+
+from recognizer.ml import synthetic
 from tests.drawings import data_uri, png_bytes
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -76,8 +77,8 @@ def free_port() -> int:
 
 def prediction_bodies(count: int, seed: int = 0) -> list[bytes]:
     """`count` distinct canvas-like drawings as /api/predict/ JSON bodies."""
-    rng = random.Random(seed)
-    drawings = [sketches.random_drawing(index % 10, rng) for index in range(min(count, 40))]
+    rng = np.random.default_rng(seed)
+    drawings = [synthetic.synthetic_drawing(index % 10, rng) for index in range(min(count, 40))]
     uris = [data_uri(png_bytes(drawing)) for drawing in drawings]
     return [json.dumps({"image": uris[index % len(uris)]}).encode() for index in range(count)]
 

@@ -4,7 +4,6 @@ import importlib.util
 import io
 import logging
 import os
-import random
 import subprocess
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from recognizer import services
-from recognizer.ml import decoding, sketches
+from recognizer.ml import decoding, synthetic
 from recognizer.ml.serving import ModelService
 from tests.drawings import ONE, ZERO, canvas_image, one_data_uri, png_bytes
 
@@ -124,10 +123,10 @@ class TestStoredPng:
         assert np.array_equal(np.asarray(stored), np.asarray(drawing.image))
 
     def test_drawings_are_stored_compactly(self):
-        rng = random.Random(1)
+        rng = np.random.default_rng(1)
         sizes = []
         for index in range(20):
-            grey = decoding.to_grey(sketches.random_drawing(index % 10, rng))
+            grey = decoding.to_grey(synthetic.synthetic_drawing(index % 10, rng))
             sizes.append(len(services.encode_png(grey)))
         # 280x280 grey pixels are 78 KB raw; strokes on white deflate well.
         assert max(sizes) < 8000
@@ -141,10 +140,10 @@ class TestStoredPng:
 def test_the_service_predicts_what_the_pipeline_predicts(tmp_path, trained_model_dir):
     """The model is run step by step for speed; the result is the pipeline's."""
     model = ModelService(trained_model_dir).current()
-    rng = random.Random(2)
+    rng = np.random.default_rng(2)
     for index in range(10):
         ink = decoding.decode_drawing(
-            png_bytes(sketches.random_drawing(index, rng)), max_side=2048
+            png_bytes(synthetic.synthetic_drawing(index, rng)), max_side=2048
         ).ink
         guess = model.predict(ink)
         expected = model.pipeline.predict_proba([ink])[0]

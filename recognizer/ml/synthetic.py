@@ -1,4 +1,6 @@
-"""Synthetic pen-drawn digits, rendered like a browser canvas export (evaluation only).
+"""Synthetic pen-drawn digits, rendered like a browser canvas export.
+
+Used to evaluate models (never trained on) and as demo and benchmark drawings.
 
 Each class has a few writing styles, each a list of pen strokes in a unit box
 (x to the right, y downwards, height 1). A sample picks a style, bends it with a
@@ -202,7 +204,13 @@ def _render(strokes: list[Stroke], rng: np.random.Generator) -> np.ndarray:
 
 
 def _png(coverage: np.ndarray, ink: tuple[int, int, int], background: str) -> bytes:
-    """RGBA PNG: ink colour with alpha = coverage, composited onto white if asked."""
+    buf = io.BytesIO()
+    _picture(coverage, ink, background).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _picture(coverage: np.ndarray, ink: tuple[int, int, int], background: str) -> Image.Image:
+    """RGBA picture: ink colour with alpha = coverage, composited onto white if asked."""
     alpha = np.rint(coverage * 255).astype(np.uint8)
     rgba = np.empty((*coverage.shape, 4), dtype=np.uint8)
     rgba[..., :3] = ink
@@ -210,9 +218,22 @@ def _png(coverage: np.ndarray, ink: tuple[int, int, int], background: str) -> by
     img = Image.fromarray(rgba, "RGBA")
     if background == "white":
         img = Image.alpha_composite(Image.new("RGBA", img.size, (255, 255, 255, 255)), img)
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
+    return img
+
+
+def _drawing(digit: int, rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Coverage and ink colour of one hand-drawn ``digit``."""
+    styles = STYLES[digit]
+    strokes = _hand(styles[rng.integers(len(styles))](), rng)
+    ink = INKS[rng.integers(len(INKS))]
+    return _render(strokes, rng), ink
+
+
+def synthetic_drawing(digit: int, rng: np.random.Generator) -> Image.Image:
+    """One ``digit`` as the drawing page's canvas exports it: RGBA, 280x280,
+    anti-aliased dark ink on transparent paper."""
+    coverage, ink = _drawing(digit, rng)
+    return _picture(coverage, ink, "transparent")
 
 
 def synthetic_digit_sets(
@@ -231,11 +252,7 @@ def synthetic_digit_sets(
     pngs: dict[str, list[bytes]] = {background: [] for background in backgrounds}
     labels = np.tile(np.arange(10), n_per_class)
     for i, label in enumerate(labels):
-        rng = np.random.default_rng([seed, i])
-        styles = STYLES[int(label)]
-        strokes = _hand(styles[rng.integers(len(styles))](), rng)
-        ink = INKS[rng.integers(len(INKS))]
-        coverage = _render(strokes, rng)
+        coverage, ink = _drawing(int(label), np.random.default_rng([seed, i]))
         for background in backgrounds:
             pngs[background].append(_png(coverage, ink, background))
     return pngs, labels

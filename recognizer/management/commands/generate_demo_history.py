@@ -1,6 +1,6 @@
 """Fill the database with realistic predictions, quickly, for demos and scale tests.
 
-A small set of distinct drawings is rendered (recognizer/ml/sketches.py),
+A small set of distinct drawings is rendered (recognizer/ml/synthetic.py),
 decoded and guessed by the model in service exactly as live ones are; the
 history draws from that set. Every row still has its own file, as the
 consistency rules require (deleting a row deletes its file). With the file
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -33,7 +34,7 @@ from django.utils import timezone
 from threadpoolctl import threadpool_limits
 
 from recognizer.inference import get_model_service
-from recognizer.ml import decoding, sketches
+from recognizer.ml import decoding, synthetic
 from recognizer.ml.serving import LoadedModel, ModelUnavailable
 from recognizer.models import Prediction
 from recognizer.services import encode_png
@@ -266,9 +267,10 @@ class BulkInsert:
 def render_templates(count: int, model: LoadedModel, rng: random.Random) -> list[Template]:
     """Distinct canvas drawings, decoded and guessed as the API would."""
     templates = []
+    drawing_rng = np.random.default_rng(rng.getrandbits(64))
     for index in range(count):
         truth = index % 10
-        canvas = sketches.random_drawing(truth, rng)
+        canvas = synthetic.synthetic_drawing(truth, drawing_rng)
         drawing = decoding.decode_drawing(encode_png(decoding.to_grey(canvas)), max_side=2048)
         guess = model.predict(drawing.ink)
         templates.append(

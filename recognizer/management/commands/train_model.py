@@ -83,7 +83,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-evaluation",
             action="store_true",
-            help="Do not evaluate on the drawing-like sets (saves about 20 seconds).",
+            help="Do not evaluate on the drawing-like sets (saves about 30 seconds).",
         )
 
     def handle(self, *args: object, **options: object) -> None:
