@@ -1,8 +1,12 @@
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
 
+from recognizer.inference import get_model_service
 from recognizer.ml import artifacts, training
 
 
@@ -32,6 +36,28 @@ def isolated_files(settings, tmp_path: Path, trained_model_dir: Path) -> None:
     """Every test stores drawings in its own folder and uses the trained model."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.MODEL_DIR = str(trained_model_dir)
+
+
+@contextmanager
+def own_model_dir(settings, source: Path, directory: Path) -> Iterator[Path]:
+    """A copy of ``source`` in service, which the test may change: a new
+    activation is noticed at once instead of within a second."""
+    shutil.copytree(source, directory)
+    settings.MODEL_DIR = str(directory)
+    service = get_model_service()
+    original = service.recheck_seconds
+    service.recheck_seconds = 0
+    try:
+        yield directory
+    finally:
+        service.recheck_seconds = original
+
+
+@pytest.fixture
+def model_dir(settings, tmp_path: Path, trained_model_dir: Path) -> Iterator[Path]:
+    """A model directory of this test's own, with the trained model in service."""
+    with own_model_dir(settings, trained_model_dir, tmp_path / "models") as directory:
+        yield directory
 
 
 @pytest.fixture

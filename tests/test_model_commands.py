@@ -1,8 +1,6 @@
 """evaluate_model and contact_sheet: looking at what the model does with drawings."""
 
 import io
-import shutil
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -19,14 +17,6 @@ SETS = [
     "synthetic strokes (transparent)",
     "synthetic strokes (white)",
 ]
-
-
-@pytest.fixture
-def model_dir(settings, tmp_path: Path, trained_model_dir: Path) -> Path:
-    directory = tmp_path / "models"
-    shutil.copytree(trained_model_dir, directory)
-    settings.MODEL_DIR = str(directory)
-    return directory
 
 
 def run(*args: str) -> str:

@@ -5,16 +5,16 @@ The figures are printed (run with -s to see them).
 """
 
 import base64
-import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
-from recognizer.inference import get_model_service
 from recognizer.ml import artifacts, evaluation, training
 from recognizer.ml.synthetic import synthetic_digit_sets
+from tests.conftest import own_model_dir
 from tests.drawings import ONE, SEVEN, ZERO, canvas_image, decode_png, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -30,15 +30,9 @@ def full_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def full_model(settings, tmp_path: Path, full_model_dir: Path) -> Path:
-    directory = tmp_path / "models"
-    shutil.copytree(full_model_dir, directory)
-    settings.MODEL_DIR = str(directory)
-    service = get_model_service()
-    original = service.recheck_seconds
-    service.recheck_seconds = 0  # load this model at once, not within a second
-    yield directory
-    service.recheck_seconds = original
+def full_model(settings, tmp_path: Path, full_model_dir: Path) -> Iterator[Path]:
+    with own_model_dir(settings, full_model_dir, tmp_path / "models") as directory:
+        yield directory
 
 
 def accuracy_through_the_api(pngs: list[bytes], labels: np.ndarray) -> float:

@@ -4,15 +4,12 @@ import io
 import json
 import random
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from recognizer import retraining
-from recognizer.inference import get_model_service
 from recognizer.ml import artifacts
 from recognizer.models import Prediction
 from tests.drawings import SEVEN, THREE, drawing_data_uri, jittered, mirrored
@@ -21,20 +18,6 @@ pytestmark = pytest.mark.django_db
 
 # The unusual style: 3s and 7s drawn mirrored, as nobody in load_digits did.
 STYLE = {3: mirrored(THREE), 7: mirrored(SEVEN)}
-
-
-@pytest.fixture
-def model_dir(settings, tmp_path: Path, trained_model_dir: Path) -> Path:
-    """A model directory of this test's own, with the trained model in service."""
-    directory = tmp_path / "models"
-    shutil.copytree(trained_model_dir, directory)
-    settings.MODEL_DIR = str(directory)
-    # Notice an activation at once instead of within a second.
-    service = get_model_service()
-    original = service.recheck_seconds
-    service.recheck_seconds = 0
-    yield directory
-    service.recheck_seconds = original
 
 
 def unusual_drawings(count: int, seed: int) -> list[tuple[str, int]]:
