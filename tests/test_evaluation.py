@@ -53,7 +53,8 @@ def test_the_test_split_drawn_large_is_evaluated(training_result, drawn):
     assert len(scores.per_class) == 10
     report = format_scores({"drawn": scores}, detail=True)
     assert "drawn" in report and "predicted as" in report
-    assert len(report.splitlines()) == 1 + 1 + 2 + 2 + 1 + 10
+    assert "shown" in report and "right" in report
+    assert len(report.splitlines()) == 1 + 1 + 2 + 2 + 1 + 10 + 1 + len(scores.reliability)
 
 
 def test_the_contact_sheet_is_a_png_with_a_row_per_drawing(training_result, drawn):

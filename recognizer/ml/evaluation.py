@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageDraw
-from sklearn import config_context
 from sklearn.metrics import confusion_matrix
 from sklearn.pipeline import Pipeline
 
@@ -117,21 +115,6 @@ def evaluate(pipeline: Pipeline, images: Sequence[np.ndarray], labels: np.ndarra
     )
 
 
-def latency(pipeline: Pipeline, image: np.ndarray, n: int = 1000) -> dict[str, float]:
-    """p50/p95 milliseconds of preprocess + predict_proba of one drawing, warm, in-process."""
-    times = np.empty(n)
-    with config_context(assume_finite=True):
-        pipeline.predict_proba([image])  # warm caches
-        for i in range(n):
-            start = time.perf_counter()
-            pipeline.predict_proba([image])
-            times[i] = time.perf_counter() - start
-    return {
-        "p50_ms": float(np.median(times) * 1e3),
-        "p95_ms": float(np.percentile(times, 95) * 1e3),
-    }
-
-
 def _cell_image(features: np.ndarray, cell: int) -> Image.Image:
     """An 8x8 feature row (0..16) as a dark-on-white picture with square cells."""
     grey = (255 - np.clip(features.reshape(8, 8), 0, 16) * (255 / 16)).astype(np.uint8)
@@ -190,4 +173,10 @@ def format_scores(scores: dict[str, Evaluation], detail: bool = False) -> str:
         lines.append("true  predicted as")
         for digit, row in enumerate(score.confusion):
             lines.append(f"{digit:>4}  " + "".join(f"{count:6d}" for count in row))
+        lines.append("confidence shown -> how often right:")
+        for row in score.reliability:
+            lines.append(
+                f"  {row['low']:.1f}-{row['low'] + 0.1:.1f}: shown {row['confidence']:.2f}, "
+                f"right {row['accuracy']:.2f} ({row['count']} drawings)"
+            )
     return "\n".join(lines)
