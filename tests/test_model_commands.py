@@ -92,3 +92,23 @@ def test_contact_sheet_explains_an_unreadable_drawing(model_dir, tmp_path):
     (tmp_path / "bad.png").write_bytes(b"not a picture")
     with pytest.raises(CommandError, match="could not be read"):
         run("contact_sheet", str(tmp_path / "sheet.png"), "--drawings", f"3={tmp_path}/bad.png")
+
+
+def test_contact_sheet_explains_an_unwritable_output(model_dir, tmp_path):
+    with pytest.raises(CommandError, match="No such file"):
+        run("contact_sheet", str(tmp_path / "missing" / "sheet.png"), "--per-class", "1")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("TRAINING_AUGMENTATION_FACTOR", -1, "0 or more"),
+        ("TRAINING_JOBS", 0, "-1"),
+        ("TRAINING_JOBS", -2, "-1"),
+    ],
+)
+def test_train_model_explains_impossible_settings(model_dir, settings, setting, value, message):
+    setattr(settings, setting, value)
+    with pytest.raises(CommandError, match=message):
+        run("train_model", "--fast")
+    assert len(artifacts.list_artifacts(model_dir)) == 1  # nothing trained

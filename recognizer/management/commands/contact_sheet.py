@@ -61,7 +61,10 @@ class Command(BaseCommand):
         except DecodingError as error:
             raise CommandError(f"A drawing could not be read: {error}") from None
         sheet = evaluation.contact_sheet(pipeline, images, np.asarray(labels))
-        Path(options["output"]).write_bytes(sheet)
+        try:
+            Path(options["output"]).write_bytes(sheet)
+        except OSError as error:
+            raise CommandError(f"{options['output']}: {error.strerror}") from None
         self.stdout.write(
             self.style.SUCCESS(f"{len(images)} drawings written to {options['output']}.")
         )

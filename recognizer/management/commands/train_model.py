@@ -100,6 +100,10 @@ class Command(BaseCommand):
                 return
         if options["history_repeat"] is not None and options["history_repeat"] < 1:
             raise CommandError("--history-repeat must be at least 1.")
+        if settings.TRAINING_AUGMENTATION_FACTOR < 0:
+            raise CommandError("TRAINING_AUGMENTATION_FACTOR must be 0 or more.")
+        if settings.TRAINING_JOBS == 0 or settings.TRAINING_JOBS < -1:
+            raise CommandError("TRAINING_JOBS must be -1 (every core) or at least 1.")
 
         factor = training.FAST_FACTOR if options["fast"] else settings.TRAINING_AUGMENTATION_FACTOR
         self.stdout.write(
