@@ -55,9 +55,9 @@ def ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-@dataclass(frozen=True)
-class DigitAccuracy:
-    digit: int
+class LabelledAccuracy:
+    """Accuracy on the labelled part of a group of predictions."""
+
     labelled: int
     correct: int
 
@@ -67,7 +67,14 @@ class DigitAccuracy:
 
 
 @dataclass(frozen=True)
-class VersionAccuracy:
+class DigitAccuracy(LabelledAccuracy):
+    digit: int
+    labelled: int
+    correct: int
+
+
+@dataclass(frozen=True)
+class VersionAccuracy(LabelledAccuracy):
     version: str
     total: int
     labelled: int
@@ -75,13 +82,9 @@ class VersionAccuracy:
     first_used: datetime.datetime
     last_used: datetime.datetime
 
-    @property
-    def accuracy(self) -> float | None:
-        return ratio(self.correct, self.labelled)
-
 
 @dataclass(frozen=True)
-class HistoryStatistics:
+class HistoryStatistics(LabelledAccuracy):
     total: int
     labelled: int
     correct: int
@@ -89,10 +92,6 @@ class HistoryStatistics:
     by_version: list[VersionAccuracy]
     confusion: list[list[int]]  # confusion[guess][truth]
     per_day: list[tuple[datetime.date, int]]
-
-    @property
-    def accuracy(self) -> float | None:
-        return ratio(self.correct, self.labelled)
 
 
 def history_statistics(*, days: int = 30) -> HistoryStatistics:
