@@ -212,15 +212,16 @@ class TestFailures:
 
     def test_a_database_failure_answers_503_and_removes_the_file(self, api):
         with mock.patch.object(
-            Prediction.objects, "create", side_effect=OperationalError("database is locked")
+            Prediction, "save", side_effect=OperationalError("database is locked")
         ):
             response = api.post(PREDICT, {"image": one_data_uri()}, format="json")
         assert_error(response, 503, "database_unavailable")
         assert_nothing_stored()
 
     def test_a_failed_file_write_answers_503_and_leaves_no_row(self, api):
-        storage = Prediction._meta.get_field("drawing").storage
-        with mock.patch.object(storage, "save", side_effect=OSError("No space left on device")):
+        with mock.patch.object(
+            services, "save_new_file", side_effect=OSError("No space left on device")
+        ):
             response = api.post(PREDICT, {"image": one_data_uri()}, format="json")
         assert_error(response, 503, "storage_unavailable")
         assert_nothing_stored()

@@ -102,7 +102,7 @@ class TestStorageFaults:
 
     def test_a_database_failure_after_the_file_is_written_removes_the_file(self):
         with mock.patch.object(
-            Prediction.objects, "create", side_effect=OperationalError("database is locked")
+            Prediction, "save", side_effect=OperationalError("database is locked")
         ):
             status, body = predict()
         assert (status, body["code"]) == (503, "database_unavailable")

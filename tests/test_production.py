@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from django.core.files.storage import FileSystemStorage, InMemoryStorage
 from PIL import Image
 from rest_framework.test import APIClient
 
@@ -135,6 +136,32 @@ class TestStoredPng:
         image = Image.new("RGB", (30, 20), "white")
         stored = Image.open(io.BytesIO(services.encode_png(image)))
         assert (stored.mode, stored.size) == ("L", (30, 20))
+
+
+class TestSaveNewFile:
+    def test_writes_the_bytes_creating_the_folders(self, tmp_path):
+        storage = FileSystemStorage(location=tmp_path, file_permissions_mode=0o640)
+        name = services.save_new_file(storage, "drawings/2026/11/26/abc.png", b"png bytes")
+        assert name == "drawings/2026/11/26/abc.png"
+        path = tmp_path / name
+        assert path.read_bytes() == b"png bytes"
+        assert path.stat().st_mode & 0o777 == 0o640
+        # The next file of the day goes into the folder that now exists.
+        services.save_new_file(storage, "drawings/2026/11/26/def.png", b"more")
+        assert sorted(p.name for p in path.parent.iterdir()) == ["abc.png", "def.png"]
+
+    def test_never_overwrites_a_file(self, tmp_path):
+        storage = FileSystemStorage(location=tmp_path)
+        services.save_new_file(storage, "drawings/a.png", b"first")
+        with pytest.raises(FileExistsError):
+            services.save_new_file(storage, "drawings/a.png", b"second")
+        assert (tmp_path / "drawings/a.png").read_bytes() == b"first"
+
+    def test_other_storages_save_their_own_way(self):
+        storage = InMemoryStorage()
+        name = services.save_new_file(storage, "drawings/a.png", b"in memory")
+        with storage.open(name) as stored:
+            assert stored.read() == b"in memory"
 
 
 def test_the_service_predicts_what_the_pipeline_predicts(tmp_path, trained_model_dir):
