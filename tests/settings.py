@@ -1,6 +1,8 @@
 """Settings for the test suite: the real ones, isolated from local data."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
@@ -18,6 +20,9 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 MEDIA_ROOT = tempfile.mkdtemp(prefix="digits-test-media-")
 MODEL_DIR = tempfile.mkdtemp(prefix="digits-test-models-")
+# Each process that loads these settings has its own two folders; none outlives it.
+for folder in (MEDIA_ROOT, MODEL_DIR):
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
