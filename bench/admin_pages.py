@@ -26,6 +26,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digitsite.settings")
 os.environ.setdefault("SECRET_KEY", "admin-bench-only-not-secret")  # in-process, never served
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the test client speaks plain HTTP
 
 import django  # noqa: E402
 
