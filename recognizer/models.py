@@ -62,7 +62,9 @@ class Prediction(models.Model):
         # down the date index (which PostgreSQL's planner otherwise picks
         # for model versions, which are correlated with time). Labelled
         # rows, a minority, have their own index, covering the right/wrong
-        # comparison of label and guess.
+        # comparison of label and guess. The admin sorts by confidence to
+        # find doubtful guesses: an index gives the first page at once, where
+        # a million rows took 0.4 s to sort.
         indexes = [
             models.Index(fields=["digit", "created_at", "id"], name="prediction_digit_recent"),
             models.Index(fields=["label", "created_at", "id"], name="prediction_label_recent"),
@@ -75,6 +77,7 @@ class Prediction(models.Model):
                 condition=Q(label__isnull=False),
                 name="prediction_labelled_recent",
             ),
+            models.Index(fields=["confidence", "id"], name="prediction_confidence"),
         ]
 
     def __str__(self) -> str:
