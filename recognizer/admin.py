@@ -38,6 +38,16 @@ class CorrectnessFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ModelVersionFilter(IndexedValuesFilter):
+    """Each model version that made predictions; one chosen is listed quickly."""
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        versions = self.used_parameters.get(self.lookup_kwarg) or []
+        if len(versions) != 1:
+            return super().queryset(request, queryset)  # none, or Django's own handling
+        return selectors.of_model_version(queryset, versions[0])
+
+
 def features_data_uri(features: list[int]) -> str:
     """The 8x8 model input as a PNG data URI, ink dark on white like the drawing."""
     values = np.asarray(features, dtype=np.float64).reshape(8, 8)
@@ -119,7 +129,7 @@ class PredictionAdmin(admin.ModelAdmin):
         "digit",
         "label",
         CorrectnessFilter,
-        ("model_version", IndexedValuesFilter),
+        ("model_version", ModelVersionFilter),
         "source",
     ]
     date_hierarchy = "created_at"
@@ -174,7 +184,7 @@ class PredictionAdmin(admin.ModelAdmin):
             return queryset, False
         if term.isdigit() and len(term) < 12:  # versions are 12 hex digits
             return queryset.filter(pk=int(term)), False
-        return queryset.filter(model_version=term.lower()), False
+        return selectors.of_model_version(queryset, term.lower()), False
 
     def get_changelist_form(self, request: HttpRequest, **kwargs):
         return super().get_changelist_form(request, widgets={"label": QuickSelect}, **kwargs)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from django.core.files.storage import Storage
-from django.db.models import Count, F, Max, Min, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -23,6 +23,24 @@ HOLD_OUT_EVERY = 5
 
 CORRECT = Q(label=F("digit"))
 WRONG = Q(label__isnull=False) & ~Q(label=F("digit"))
+
+
+def of_model_version(predictions: QuerySet[Prediction], version: str) -> QuerySet[Prediction]:
+    """`predictions` made by one model version, quick to list newest first.
+
+    A version's predictions lie in one stretch of time, which PostgreSQL's
+    planner cannot know: to list a version's newest rows it may walk the date
+    index back from the newest prediction of all, through every later
+    version's rows (0.7 s at a million rows). Bounding the dates by the
+    version's own newest prediction (one index probe, in the same query)
+    starts that walk among its rows.
+    """
+    newest = (
+        Prediction.objects.filter(model_version=version)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    return predictions.filter(model_version=version, created_at__lte=Subquery(newest))
 
 
 def prediction_list(
@@ -43,7 +61,7 @@ def prediction_list(
     if correct is not None:
         predictions = predictions.filter(CORRECT if correct else WRONG)
     if model_version:
-        predictions = predictions.filter(model_version=model_version)
+        predictions = of_model_version(predictions, model_version)
     if created_after is not None:
         predictions = predictions.filter(created_at__gte=created_after)
     if created_before is not None:

@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
 
+from recognizer import selectors
 from recognizer.admin_scale import DateHierarchyQuerySet, QuickSelect, distinct_values
 from recognizer.models import Prediction
 
@@ -144,3 +145,24 @@ def test_sorting_by_confidence_reads_the_index_not_every_row(staff_client, sprea
         plan = " / ".join(row[-1] for row in cursor.fetchall())
     assert "USING INDEX prediction_confidence" in plan
     assert "TEMP B-TREE FOR ORDER BY" not in plan  # at most for ties ("RIGHT PART")
+
+
+@pytest.mark.parametrize(
+    "version", ["aaaaaaaaaaaa", "bbbbbbbbbbbb", "000000000001", "ffffffffffff"]
+)
+def test_a_model_versions_rows_are_those_of_the_plain_filter(spread, version):
+    """Bounded by the version's newest prediction, nothing of the version is lost."""
+    newest = spread[-1]
+    Prediction.objects.create(  # a second row at the very newest moment
+        created_at=newest.created_at,
+        drawing="drawings/test/same-moment.png",
+        features=[0] * 64,
+        digit=0,
+        confidence=1.0,
+        probabilities=[1.0] + [0.0] * 9,
+        model_version=newest.model_version,
+    )
+    plain = Prediction.objects.filter(model_version=version).order_by("-created_at", "-id")
+    bounded = selectors.of_model_version(Prediction.objects.all(), version)
+    assert list(bounded.order_by("-created_at", "-id")) == list(plain)
+    assert [p.pk for p in selectors.prediction_list(model_version=version)] == [p.pk for p in plain]
