@@ -1,0 +1,207 @@
+"""Where a stored prediction's CPU goes: each step alone, then whole requests.
+
+In-process, with the production settings (DEBUG off), a throwaway SQLite
+database and media folder, and the model in service (MODEL_DIR, default
+var/models). Renders synthetic 280x280 canvas drawings, as bench/load.py
+sends, and times each step of a prediction on its own (process CPU, median
+per drawing): reading the JSON body and its data URI, PNG decoding, turning
+the picture into ink, the 8x8 features, the classifier, encoding the stored
+PNG, writing its file, inserting its row and writing the answer. Then whole
+requests through Django's WSGI handler (middleware, DRF, the view and all
+those steps): the difference is what the framework adds. `--profile` also
+prints cProfile's top lines for whole requests, by own time.
+
+    .venv/bin/python bench/request_costs.py
+    .venv/bin/python bench/request_costs.py --profile 25
+
+A running server costs more per request than this (its HTTP handling, and
+other processes evicting its caches: bench/load.py measures that). Run it on
+a quiet machine.
+"""
+
+import argparse
+import base64
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+WORKDIR = tempfile.TemporaryDirectory(prefix="digits-costs-")
+os.environ.update(
+    DJANGO_SETTINGS_MODULE="digitsite.settings",
+    DEBUG="0",
+    SECURE_SSL_REDIRECT="0",  # requests below are plain HTTP
+    DATABASE_URL=f"sqlite:///{WORKDIR.name}/db.sqlite3",
+    MEDIA_ROOT=f"{WORKDIR.name}/media",
+    THROTTLE_PREDICT_ANON_RATE="1000000/second",
+    ALLOWED_HOSTS="127.0.0.1",
+    LOG_LEVEL="WARNING",
+    OMP_NUM_THREADS="1",  # one BLAS thread, as in the served processes
+)
+os.environ.setdefault("SECRET_KEY", "cost-bench-only-not-secret")  # in-process, never served
+os.environ.setdefault("MODEL_DIR", str(PROJECT / "var" / "models"))
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from rest_framework.renderers import JSONRenderer  # noqa: E402
+
+from digitsite.wsgi import application  # noqa: E402
+from recognizer import services  # noqa: E402
+from recognizer.api.views import PREDICTION_REPRESENTATION  # noqa: E402
+from recognizer.inference import get_model_service  # noqa: E402
+from recognizer.ml import decoding  # noqa: E402
+from recognizer.ml.serving import Guess  # noqa: E402
+from recognizer.ml.synthetic import synthetic_drawing  # noqa: E402
+from recognizer.models import Prediction  # noqa: E402
+
+
+def request_bodies(count: int, seed: int) -> list[bytes]:
+    rng = np.random.default_rng(seed)
+    bodies = []
+    for index in range(count):
+        buffer = io.BytesIO()
+        synthetic_drawing(index % 10, rng).save(buffer, format="PNG")
+        uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+        bodies.append(json.dumps({"image": uri}).encode())
+    return bodies
+
+
+def post(body: bytes) -> None:
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/api/predict/",
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+    }
+    statuses = []
+    b"".join(application(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    if not statuses[0].startswith("201"):
+        raise SystemExit(f"POST /api/predict/ answered {statuses[0]}")
+
+
+def cpu_ms(costs: dict[str, list[float]], name: str, step: Callable, *args: object) -> object:
+    """Run one step, adding its CPU milliseconds to costs[name]."""
+    started = time.process_time()
+    result = step(*args)
+    costs.setdefault(name, []).append((time.process_time() - started) * 1000)
+    return result
+
+
+def read_body(body: bytes) -> bytes:
+    return decoding.parse_data_uri(json.loads(body)["image"], max_bytes=settings.MAX_IMAGE_BYTES)
+
+
+def insert_row(name: str, guess: Guess) -> Prediction:
+    return Prediction.objects.create(
+        drawing=name,
+        features=guess.features,
+        digit=guess.digit,
+        confidence=guess.confidence,
+        probabilities=guess.probabilities,
+        model_version=guess.model_version,
+    )
+
+
+def open_image(raw: bytes) -> object:
+    return decoding.open_image(raw, max_side=settings.MAX_IMAGE_SIDE)
+
+
+def answer(row: Prediction) -> bytes:
+    return JSONRenderer().render(PREDICTION_REPRESENTATION.to_representation(row))
+
+
+def step_costs(bodies: list[bytes]) -> dict[str, list[float]]:
+    """Each drawing through every step in turn, as a request takes it: nothing
+    big is kept from one drawing to the next, so memory is reused as in a server."""
+    model = get_model_service().current()
+    storage = Prediction._meta.get_field("drawing").storage
+    costs: dict[str, list[float]] = {}
+    for body in bodies:
+        raw = cpu_ms(costs, "JSON body and data URI", read_body, body)
+        image = cpu_ms(costs, "PNG decoding", open_image, raw)
+        grey = cpu_ms(costs, "greyscale picture", decoding.to_grey, image)
+        ink = cpu_ms(costs, "ink array", decoding.ink_of, grey)
+        guess = cpu_ms(costs, "model service (features and classifier)", model.predict, ink)
+        cpu_ms(costs, FEATURES, model.features_step.transform, [ink])
+        png = cpu_ms(costs, "PNG to store", services.encode_png, grey)
+        name = f"costs/{uuid.uuid4().hex}.png"
+        cpu_ms(costs, "file write", services.save_new_file, storage, name, png)
+        row = cpu_ms(costs, "row insert", insert_row, name, guess)
+        cpu_ms(costs, "answer (serializer and JSON)", answer, row)
+    return costs
+
+
+FEATURES = "8x8 features"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--drawings", type=int, default=400, help="distinct drawings [400]")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--profile", type=int, metavar="LINES", default=0, help="print cProfile's top lines"
+    )
+    options = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    model = get_model_service().current()
+    bodies = request_bodies(options.drawings, options.seed)
+    for body in bodies[:20]:  # imports, caches and the model's first calls
+        post(body)
+    costs = {name: statistics.median(values) for name, values in step_costs(bodies).items()}
+    whole = {}
+    for body in bodies:
+        cpu_ms(whole, "request", post, body)
+
+    features = costs.pop(FEATURES)
+    print(f"{len(bodies)} drawings, model {model.version}; CPU ms per drawing (median)")
+    for name, cost in costs.items():
+        print(f"  {name:42s} {cost:6.3f}")
+        if name.startswith("model service"):
+            print(f"    {'of which the 8x8 features':40s} {features:6.3f}")
+    print(f"  {'sum of the steps':42s} {sum(costs.values()):6.3f}")
+    print(
+        f"  {'whole request through Django and DRF':42s} {statistics.median(whole['request']):6.3f}"
+    )
+
+    if options.profile:
+        profile = cProfile.Profile()
+        profile.runcall(lambda: [post(body) for body in bodies])
+        stats = pstats.Stats(profile).sort_stats("tottime")
+        stats.print_stats(options.profile)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        WORKDIR.cleanup()
