@@ -121,14 +121,7 @@ def read_body(body: bytes) -> bytes:
 
 
 def insert_row(name: str, guess: Guess) -> Prediction:
-    return Prediction.objects.create(
-        drawing=name,
-        features=guess.features,
-        digit=guess.digit,
-        confidence=guess.confidence,
-        probabilities=guess.probabilities,
-        model_version=guess.model_version,
-    )
+    return Prediction.objects.create(drawing=name, **vars(guess))  # a guess's fields are the row's
 
 
 def open_image(raw: bytes) -> object:
