@@ -59,8 +59,9 @@ class Prediction(models.Model):
         # filtered by one column: each filtered column leads an index that
         # then gives its rows in exactly that order, so a page of 50 is a
         # short index range, never a sort of every match nor a long walk
-        # down the date index (which PostgreSQL's planner otherwise picks
-        # for model versions, which are correlated with time). Labelled
+        # down the date index (which PostgreSQL's planner may still pick for
+        # model versions, which are correlated with time: see
+        # selectors.of_model_version). Labelled
         # rows, a minority, have their own index, covering the right/wrong
         # comparison of label and guess. The admin sorts by confidence to
         # find doubtful guesses: an index gives the first page at once, where
