@@ -10,29 +10,22 @@ queue behind its GIL, lengthen the slowest requests and grow its memory
 (4 threads: ~220 MB resident per worker under load, p99 ~1.5x; measured).
 """
 
-import os
 from pathlib import Path
 
+import environ
 
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    return int(value) if value else default
+# The same reader of the environment as digitsite/settings.py.
+env = environ.Env()
 
-
-def _bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    return default if not value else value in {"1", "true", "yes", "on"}
-
-
-host = os.environ.get("HOST", "").strip() or "127.0.0.1"
-port = _int("PORT", 8000)
+host = env.str("HOST", default="127.0.0.1")
+port = env.int("PORT", default=8000)
 bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
 
 worker_class = "gthread"
-workers = _int("WEB_WORKERS", 2)
-threads = _int("WEB_THREADS", 2)
+workers = env.int("WEB_WORKERS", default=2)
+threads = env.int("WEB_THREADS", default=2)
 # Seconds a request may take before its worker is restarted.
-timeout = _int("WEB_TIMEOUT", 30)
+timeout = env.int("WEB_TIMEOUT", default=30)
 # Seconds a connection stays open for another request. A kept connection
 # stays with the worker that accepted it, so a few busy ones (a load test, a
 # proxy's pool) can pile onto one worker while another idles: measured here
@@ -40,17 +33,17 @@ timeout = _int("WEB_TIMEOUT", 30)
 # each connection after its response (0) spreads requests evenly and cost
 # less CPU per request here; raise it for browsers far away connecting
 # directly.
-keepalive = _int("WEB_KEEPALIVE", 0)
+keepalive = env.int("WEB_KEEPALIVE", default=0)
 # Import the application (Django, scikit-learn: ~150 MB, seconds of CPU) once
 # in the master and fork the workers from it, so that they share those pages
 # and start at once. Each worker still loads the model itself, on start.
-preload_app = _bool("WEB_PRELOAD", True)
+preload_app = env.bool("WEB_PRELOAD", default=True)
 
 # The application logs one line per request (recognizer.middleware); gunicorn's
 # own access log would repeat it. Errors and lifecycle go to stderr.
 accesslog = None
 errorlog = "-"
-loglevel = (os.environ.get("LOG_LEVEL", "").strip() or "info").lower()
+loglevel = env.str("LOG_LEVEL", default="info").lower()
 
 # gunicorn 27 opens a control socket in the home folder by default, and two
 # instances on one machine fight over it; nothing here uses it.

@@ -6,55 +6,26 @@ defaults are safe: DEBUG is off unless asked for, and then a SECRET_KEY is
 required. `make run` turns DEBUG on for local use.
 """
 
-import os
 from pathlib import Path
 
-import dj_database_url
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, default).strip() or default
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    if not value:
-        return default
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}.")
+# One reader of the environment, shared with gunicorn.conf.py. Booleans are
+# 1/0, true/false, yes/no or on/off.
+env = environ.Env()
 
 
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
-
-
-def env_path(name: str, default: Path) -> Path:
+def project_path(name: str, default: str) -> Path:
     """A folder from the environment; relative paths are inside the project."""
-    return BASE_DIR / env_str(name, str(default))
+    return BASE_DIR / env.str(name, default=default)
 
 
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
+DEBUG = env.bool("DEBUG", default=False)
 
-
-DEBUG = env_bool("DEBUG", False)
-
-SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+SECRET_KEY = env.str("SECRET_KEY", default="").strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -65,8 +36,8 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "django-insecure-local-development-key-never-use-in-production"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -99,23 +70,23 @@ MIDDLEWARE = [
 # Security headers and cookies. Behind a TLS-terminating proxy set
 # TRUST_X_FORWARDED_PROTO=1; serving plain HTTP on purpose (as `make serve`
 # does on 127.0.0.1) set SECURE_SSL_REDIRECT=0.
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-if env_bool("TRUST_X_FORWARDED_PROTO", False):
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
-CONTENT_SECURITY_POLICY = env_str(
+CONTENT_SECURITY_POLICY = env.str(
     "CONTENT_SECURITY_POLICY",
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    default="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'",
 )
@@ -141,11 +112,11 @@ WSGI_APPLICATION = "digitsite.wsgi.application"
 
 # Database: SQLite in var/ unless DATABASE_URL names another (PostgreSQL).
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
+    "default": {
+        **env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
+        "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60),
+        "CONN_HEALTH_CHECKS": True,
+    }
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the single writer; IMMEDIATE transactions
@@ -154,7 +125,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
-        "timeout": env_int("SQLITE_TIMEOUT_SECONDS", 20),
+        "timeout": env.int("SQLITE_TIMEOUT_SECONDS", default=20),
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -167,7 +138,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -176,35 +147,37 @@ STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 MEDIA_URL = "/media/"
-MEDIA_ROOT = env_path("MEDIA_ROOT", BASE_DIR / "var" / "media")
+MEDIA_ROOT = project_path("MEDIA_ROOT", "var/media")
 
 # In development whitenoise serves the source files and rescans them; in
 # production the collected, hashed and compressed copies (`collectstatic`).
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Drawings go to their own named storage: files under MEDIA_ROOT.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "drawings": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # Trained model artifacts; the recognizer never unpickles anything from elsewhere.
-MODEL_DIR = env_path("MODEL_DIR", BASE_DIR / "var" / "models")
+MODEL_DIR = project_path("MODEL_DIR", "var/models")
 
 # Training: distorted copies made of each load_digits image (20 is the
 # measured sweet spot; 1 trains in seconds), the seed that makes a run
 # repeatable, and worker processes (-1: every core).
-TRAINING_AUGMENTATION_FACTOR = env_int("TRAINING_AUGMENTATION_FACTOR", 20)
-TRAINING_SEED = env_int("TRAINING_SEED", 0)
-TRAINING_JOBS = env_int("TRAINING_JOBS", -1)
+TRAINING_AUGMENTATION_FACTOR = env.int("TRAINING_AUGMENTATION_FACTOR", default=20)
+TRAINING_SEED = env.int("TRAINING_SEED", default=0)
+TRAINING_JOBS = env.int("TRAINING_JOBS", default=-1)
 # How many times each corrected drawing counts when retraining with history:
 # about as much as one load_digits image with its distorted copies.
-HISTORY_REPEAT = env_int("HISTORY_REPEAT", 10)
+HISTORY_REPEAT = env.int("HISTORY_REPEAT", default=10)
 
 # Limits on what a client may send.
-MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 2 * 1024 * 1024)
-MAX_IMAGE_BYTES = env_int("MAX_IMAGE_BYTES", 1536 * 1024)
-MAX_IMAGE_SIDE = env_int("MAX_IMAGE_SIDE", 2048)
+MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=2 * 1024 * 1024)
+MAX_IMAGE_BYTES = env.int("MAX_IMAGE_BYTES", default=1536 * 1024)
+MAX_IMAGE_SIDE = env.int("MAX_IMAGE_SIDE", default=2048)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
@@ -219,10 +192,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "recognizer.api.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
-        "predict_anon": env_str("THROTTLE_PREDICT_ANON_RATE", "120/minute"),
-        "predict_user": env_str("THROTTLE_PREDICT_USER_RATE", "600/minute"),
-        "feedback_anon": env_str("THROTTLE_FEEDBACK_ANON_RATE", "60/minute"),
-        "feedback_user": env_str("THROTTLE_FEEDBACK_USER_RATE", "600/minute"),
+        "predict_anon": env.str("THROTTLE_PREDICT_ANON_RATE", default="120/minute"),
+        "predict_user": env.str("THROTTLE_PREDICT_USER_RATE", default="600/minute"),
+        "feedback_anon": env.str("THROTTLE_FEEDBACK_ANON_RATE", default="60/minute"),
+        "feedback_user": env.str("THROTTLE_FEEDBACK_USER_RATE", default="600/minute"),
     },
 }
 
@@ -243,7 +216,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"DigitEnum": "recognizer.models.DIGIT_CHOICES"},
 }
 
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -256,5 +229,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # runserver's own line per request repeats recognizer.requests' line.
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
