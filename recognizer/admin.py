@@ -18,6 +18,7 @@ from PIL import Image
 
 from recognizer import selectors, services
 from recognizer.admin_scale import DateHierarchyQuerySet, IndexedValuesFilter, QuickSelect
+from recognizer.drawings import drawing_storage
 from recognizer.models import DIGIT_CHOICES, Prediction
 
 
@@ -85,7 +86,7 @@ def csv_lines(request: HttpRequest, predictions: QuerySet) -> Iterator[str]:
     rows = predictions.values_list(
         "id", "created_at", "digit", "confidence", "label", "model_version", "drawing"
     )
-    storage = Prediction._meta.get_field("drawing").storage
+    storage = drawing_storage()
     for pk, created_at, digit, confidence, label, version, drawing in rows.iterator():
         yield writer.writerow(
             [
@@ -231,13 +232,16 @@ class PredictionAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Prediction, form, change: bool) -> None:
         if "label" in form.changed_data:
-            services.record_label(
-                obj, obj.label, source=Prediction.LabelSource.STAFF, user=request.user
+            services.prediction_label(
+                prediction=obj,
+                label=obj.label,
+                source=Prediction.LabelSource.STAFF,
+                user=request.user,
             )
 
     @admin.action(description="The guess was right (label = guess)", permissions=["change"])
     def mark_guess_right(self, request: HttpRequest, queryset: QuerySet) -> None:
-        changed = services.label_in_bulk(queryset, "guess", user=request.user)
+        changed = services.predictions_label(predictions=queryset, label="guess", user=request.user)
         self.message_user(request, f"{changed} drawings labelled with their guess.")
 
     @admin.action(description="Set label to the digit chosen", permissions=["change"])
@@ -251,12 +255,12 @@ class PredictionAdmin(admin.ModelAdmin):
                 request, "Choose the digit next to the action, then run it again.", messages.ERROR
             )
             return
-        changed = services.label_in_bulk(queryset, label, user=request.user)
+        changed = services.predictions_label(predictions=queryset, label=label, user=request.user)
         self.message_user(request, f"{changed} drawings labelled {label}.")
 
     @admin.action(description="Clear the label", permissions=["change"])
     def clear_label(self, request: HttpRequest, queryset: QuerySet) -> None:
-        changed = services.label_in_bulk(queryset, None, user=request.user)
+        changed = services.predictions_label(predictions=queryset, label=None, user=request.user)
         self.message_user(request, f"Label cleared on {changed} drawings.")
 
     @admin.action(description="Export selected as CSV", permissions=["view"])
@@ -308,7 +312,7 @@ class PredictionAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/recognizer/prediction/statistics.html", context)
 
     def delete_model(self, request: HttpRequest, obj: Prediction) -> None:
-        services.delete_predictions(Prediction.objects.filter(pk=obj.pk))
+        services.predictions_delete(predictions=Prediction.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        services.delete_predictions(queryset)
+        services.predictions_delete(predictions=queryset)

@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from recognizer.drawings import drawing_storage
+
 DIGIT_CHOICES = [(digit, str(digit)) for digit in range(10)]
 DIGIT_VALIDATORS = [MinValueValidator(0), MaxValueValidator(9)]
 
@@ -21,16 +23,19 @@ class Prediction(models.Model):
         STAFF = "staff", "staff review"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    drawing = models.ImageField(upload_to="drawings/%Y/%m/%d/", max_length=200, unique=True)
+    drawing = models.ImageField(
+        upload_to="drawings/%Y/%m/%d/", storage=drawing_storage, max_length=200, unique=True
+    )
     features = models.JSONField(help_text="The 8x8 model input, row by row, values 0..16.")
     digit = models.PositiveSmallIntegerField(
-        "guess", choices=DIGIT_CHOICES, validators=DIGIT_VALIDATORS
+        choices=DIGIT_CHOICES,
+        validators=DIGIT_VALIDATORS,
+        help_text="The digit the model guessed.",
     )
     confidence = models.FloatField(help_text="The guessed digit's probability.")
     probabilities = models.JSONField(help_text="Probability of each digit 0..9.")
     model_version = models.CharField(max_length=64)
     label = models.PositiveSmallIntegerField(
-        "corrected label",
         choices=DIGIT_CHOICES,
         validators=DIGIT_VALIDATORS,
         null=True,
@@ -39,11 +44,14 @@ class Prediction(models.Model):
     )
     labelled_at = models.DateTimeField(null=True, blank=True)
     label_source = models.CharField(
-        "labelled by", max_length=8, choices=LabelSource.choices, blank=True, default=""
+        max_length=8,
+        choices=LabelSource.choices,
+        blank=True,
+        default="",
+        help_text="Who gave the label; empty while unlabelled.",
     )
     labelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="reviewer",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -83,6 +91,10 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"Drawing {self.pk}: guessed {self.digit}"
+
+    def drawn_in(self, session_key: str | None) -> bool:
+        """Whether the drawing was made in the browser session with this key."""
+        return bool(session_key) and session_key == self.session_key
 
     @property
     def is_correct(self) -> bool | None:

@@ -17,9 +17,9 @@ import numpy as np
 from django.conf import settings
 
 from recognizer import selectors
+from recognizer.drawings import drawing_storage
 from recognizer.ml import artifacts, evaluation, training
 from recognizer.ml.decoding import DecodingError, decode_drawing
-from recognizer.models import Prediction
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def history_images(items: Sequence[selectors.LabelledDrawing]) -> tuple[list, li
     Features are derived again from the drawings rather than taken from the
     rows, so that they always match the preprocessing being trained.
     """
-    storage = Prediction._meta.get_field("drawing").storage
+    storage = drawing_storage()
     images, labels, skipped = [], [], 0
     for item in items:
         try:
@@ -165,7 +165,7 @@ def train_model(
     directory = Path(settings.MODEL_DIR)
     repeat = settings.HISTORY_REPEAT if history_repeat is None else history_repeat
     # The held-out history judges every new model, trained on history or not.
-    train_items, held_out_items = selectors.labelled_history()
+    train_items, held_out_items = selectors.labelled_drawings()
     extra_images, extra_labels, skipped = history_images(train_items if with_history else [])
     held_out_images, held_out_labels, held_out_skipped = history_images(held_out_items)
     if with_history:

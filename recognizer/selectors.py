@@ -14,6 +14,7 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from recognizer.drawings import drawing_storage
 from recognizer.models import Prediction
 
 DIGITS = range(10)
@@ -26,7 +27,7 @@ WRONG = Q(label__isnull=False) & ~Q(label=F("digit"))
 
 
 def of_model_version(predictions: QuerySet[Prediction], version: str) -> QuerySet[Prediction]:
-    """`predictions` made by one model version, quick to list newest first.
+    """Return those of `predictions` made by one model version, quick to list newest first.
 
     A version's predictions lie in one stretch of time, which PostgreSQL's
     planner cannot know: to list a version's newest rows it may walk the date
@@ -52,7 +53,7 @@ def prediction_list(
     created_after: datetime.datetime | None = None,
     created_before: datetime.datetime | None = None,
 ) -> QuerySet[Prediction]:
-    """Predictions matching every filter given, newest first."""
+    """Return the predictions matching every filter given, newest first."""
     predictions = Prediction.objects.all()
     if digit is not None:
         predictions = predictions.filter(digit=digit)
@@ -70,6 +71,7 @@ def prediction_list(
 
 
 def ratio(part: int, whole: int) -> float | None:
+    """Return part / whole, or None when there is no whole."""
     return part / whole if whole else None
 
 
@@ -113,7 +115,7 @@ class HistoryStatistics(LabelledAccuracy):
 
 
 def history_statistics(*, days: int = 30) -> HistoryStatistics:
-    """Counts and accuracies of the whole history, in three grouped queries."""
+    """Return counts and accuracies of the whole history, from three grouped queries."""
     versions = [
         VersionAccuracy(
             version=row["model_version"],
@@ -164,7 +166,7 @@ def history_statistics(*, days: int = 30) -> HistoryStatistics:
 
 
 def drawings_per_day(days: int) -> list[tuple[datetime.date, int]]:
-    """Drawings stored on each of the last `days` days (today included)."""
+    """Return how many drawings were stored on each of the last `days` days (today too)."""
     today = timezone.localdate()
     first_day = today - datetime.timedelta(days=days - 1)
     since = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time.min))
@@ -188,8 +190,8 @@ class LabelledDrawing:
     label: int
 
 
-def labelled_history() -> tuple[list[LabelledDrawing], list[LabelledDrawing]]:
-    """Labelled drawings split into (for training, held out for evaluation)."""
+def labelled_drawings() -> tuple[list[LabelledDrawing], list[LabelledDrawing]]:
+    """Return the labelled drawings split into (for training, held out for evaluation)."""
     training, held_out = [], []
     rows = Prediction.objects.filter(label__isnull=False).order_by("id")
     for pk, drawing, label in rows.values_list("id", "drawing", "label").iterator():
@@ -199,7 +201,7 @@ def labelled_history() -> tuple[list[LabelledDrawing], list[LabelledDrawing]]:
 
 
 def predictions_per_version() -> dict[str, int]:
-    """How many predictions each model version made."""
+    """Return how many predictions each model version made."""
     rows = Prediction.objects.order_by().values("model_version").annotate(count=Count("id"))
     return {row["model_version"]: row["count"] for row in rows}
 
@@ -211,7 +213,7 @@ class Orphans:
 
 
 def stored_drawing_names(storage: Storage, folder: str = "drawings") -> Iterator[str]:
-    """Every file under the drawings folder, walking one folder at a time."""
+    """Yield every file under the drawings folder, walking one folder at a time."""
     folders, files = storage.listdir(folder)
     for name in sorted(files):
         yield f"{folder}/{name}"
@@ -219,12 +221,12 @@ def stored_drawing_names(storage: Storage, folder: str = "drawings") -> Iterator
         yield from stored_drawing_names(storage, f"{folder}/{sub}")
 
 
-def find_orphans(batch_size: int = 1000) -> Orphans:
-    """Rows whose drawing file is missing, and drawing files that no row names.
+def orphans_find(*, batch_size: int = 1000) -> Orphans:
+    """Return the rows whose drawing file is missing and the drawing files no row names.
 
     Reads in batches, so memory stays flat however large the history is.
     """
-    storage = Prediction._meta.get_field("drawing").storage
+    storage = drawing_storage()
     rows_without_files = [
         pk
         for pk, name in Prediction.objects.order_by()
@@ -245,8 +247,8 @@ def find_orphans(batch_size: int = 1000) -> Orphans:
     return Orphans(rows_without_files, files_without_rows)
 
 
-def recent_predictions(session_key: str, limit: int) -> list[Prediction]:
-    """A browser session's latest drawings, newest first; none without a session."""
+def session_predictions(*, session_key: str | None, limit: int) -> list[Prediction]:
+    """Return a browser session's latest drawings, newest first; none without a session."""
     if not session_key:
         return []
     return list(

@@ -13,7 +13,7 @@ from digitsite.settings import *  # noqa: F403
 
 # Hashed static names need collectstatic; the live server serves plain ones.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True

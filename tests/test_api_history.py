@@ -3,10 +3,10 @@ from base64 import b64encode
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from recognizer.drawings import drawing_storage
 from recognizer.models import Prediction
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def make(
     version: str = "aaaaaaaaaaaa",
     days_ago: float = 0,
 ) -> Prediction:
-    name = default_storage.save(f"drawings/test/{pk_hint}.png", ContentFile(b"png"))
+    name = drawing_storage().save(f"drawings/test/{pk_hint}.png", ContentFile(b"png"))
     return Prediction.objects.create(
         created_at=NOW - datetime.timedelta(days=days_ago),
         drawing=name,

@@ -10,11 +10,11 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from rest_framework.test import APIClient
 
+from recognizer.drawings import drawing_storage
 from recognizer.inference import get_model_service
 from recognizer.ml import artifacts
 from recognizer.models import Prediction
@@ -137,10 +137,10 @@ class TestCheckHistory:
         _, kept = predict()
         _, lost = predict()
         lost_row = Prediction.objects.get(pk=lost["id"])
-        default_storage.delete(lost_row.drawing.name)
-        orphan = default_storage.save("drawings/2020/01/01/orphan.png", ContentFile(b"png"))
+        drawing_storage().delete(lost_row.drawing.name)
+        orphan = drawing_storage().save("drawings/2020/01/01/orphan.png", ContentFile(b"png"))
         old = time.time() - 3600
-        os.utime(default_storage.path(orphan), (old, old))
+        os.utime(drawing_storage().path(orphan), (old, old))
 
         report = io.StringIO()
         with pytest.raises(CommandError, match="--repair"):
@@ -153,11 +153,11 @@ class TestCheckHistory:
 
         assert "Deleted 1 rows and 1 files." in check_history("--repair")
         assert list(Prediction.objects.values_list("id", flat=True)) == [kept["id"]]
-        assert not default_storage.exists(orphan)
+        assert not drawing_storage().exists(orphan)
         assert "The history is consistent." in check_history()
 
     def test_a_young_file_may_still_get_its_row_and_is_left_alone(self):
-        young = default_storage.save("drawings/2030/01/01/in-flight.png", ContentFile(b"png"))
+        young = drawing_storage().save("drawings/2030/01/01/in-flight.png", ContentFile(b"png"))
         with pytest.raises(CommandError, match="younger than the grace period"):
             check_history("--repair")
-        assert default_storage.exists(young)
+        assert drawing_storage().exists(young)

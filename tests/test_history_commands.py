@@ -3,15 +3,17 @@
 import io
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db import OperationalError
 from django.utils import timezone
 
 from recognizer import services
+from recognizer.drawings import drawing_storage
 from recognizer.models import Prediction
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,31 +63,26 @@ class TestGenerateDemoHistory:
         assert {row.source for row in rows} == {"page", "api"}
         assert all(bool(row.session_key) == (row.source == "page") for row in rows)
 
-    def test_files_are_links_to_a_few_drawings_yet_deleted_one_by_one(self):
+    def test_rows_share_a_few_drawings_yet_each_has_its_own_file(self):
         run("generate_demo_history", "--count", "20", "--drawings", "3", "--seed", "2")
         rows = list(Prediction.objects.order_by("id"))
-        links = [Path(default_storage.path(row.drawing.name)).stat().st_nlink for row in rows]
-        assert max(links) > 1  # hard links, not copies
-
-        services.delete_predictions(Prediction.objects.filter(pk=rows[0].pk))
-        assert not default_storage.exists(rows[0].drawing.name)
-        for row in rows[1:]:
-            with default_storage.open(row.drawing.name) as file:
-                assert file.read(8) == b"\x89PNG\r\n\x1a\n"
+        contents = {drawing_storage().open(row.drawing.name).read() for row in rows}
+        assert 1 < len(contents) <= 3
+        services.predictions_delete(predictions=Prediction.objects.filter(pk=rows[0].pk))
+        assert not drawing_storage().exists(rows[0].drawing.name)
+        assert all(drawing_storage().exists(row.drawing.name) for row in rows[1:])
 
     def test_no_model_no_history(self, no_model):
         with pytest.raises(CommandError, match="train_model"):
             run("generate_demo_history", "--count", "5")
         assert Prediction.objects.count() == 0
 
-    def test_a_failed_insert_leaves_no_file_behind(self, monkeypatch):
-        from recognizer.management.commands import generate_demo_history
-
-        def fail(self, rows):
-            raise RuntimeError("the database went away")
-
-        monkeypatch.setattr(generate_demo_history.BulkInsert, "execute", fail)
-        with pytest.raises(RuntimeError):
+    def test_a_failed_insert_leaves_no_file_behind(self):
+        failure = OperationalError("the database went away")
+        with (
+            mock.patch.object(Prediction.objects, "bulk_create", side_effect=failure),
+            pytest.raises(OperationalError),
+        ):
             run("generate_demo_history", "--count", "10", "--drawings", "2")
         assert Prediction.objects.count() == 0
         assert stored_files() == set()
@@ -93,7 +90,7 @@ class TestGenerateDemoHistory:
 
 def make_prediction(days_ago: float, *, label: int | None = None) -> Prediction:
     created_at = timezone.now() - timedelta(days=days_ago)
-    name = default_storage.save(
+    name = drawing_storage().save(
         f"drawings/{created_at:%Y/%m/%d}/test.png", ContentFile(b"\x89PNG\r\n\x1a\n")
     )
     return Prediction.objects.create(

@@ -113,7 +113,7 @@ class TestRecentDrawings:
 
 def test_recent_predictions_needs_a_session():
     stored_prediction(session_key="")
-    assert selectors.recent_predictions("", 12) == []
+    assert selectors.session_predictions(session_key="", limit=12) == []
 
 
 class TestDrawingFiles:

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.files.storage import FileSystemStorage, InMemoryStorage
+from django.core.files.storage import InMemoryStorage
 from PIL import Image
 from rest_framework.test import APIClient
 
-from recognizer import services
+from recognizer.drawings import drawing_png, drawing_storage
 from recognizer.ml import decoding, synthetic
 from recognizer.ml.serving import ModelService
+from recognizer.models import Prediction
 from tests.drawings import ONE, ZERO, canvas_image, one_data_uri, png_bytes
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -85,17 +86,20 @@ def test_make_serve_without_a_secret_key_says_what_to_do():
 
 @pytest.mark.django_db
 class TestRequestLog:
-    def test_a_prediction_is_logged_with_its_status_latency_and_id(self, caplog):
+    def test_a_prediction_is_logged_with_its_status_latency_and_location(self, caplog):
         with caplog.at_level(logging.INFO, logger="recognizer.requests"):
             body = (
                 APIClient().post("/api/predict/", {"image": one_data_uri()}, format="json").json()
             )
         [record] = [r for r in caplog.records if r.name == "recognizer.requests"]
         assert record.levelno == logging.INFO
-        method, path, status, latency, prediction = record.getMessage().split()
+        method, path, status, latency, created, location = record.getMessage().split()
         assert (method, path, status) == ("POST", "/api/predict/", "201")
         assert latency.endswith("ms") and float(latency[:-2]) > 0
-        assert prediction == f"prediction={body['id']}"
+        assert (created, location) == (
+            "created",
+            f"http://testserver/api/predictions/{body['id']}/",
+        )
 
     def test_other_requests_are_logged_without_an_id_and_without_the_query(self, client, caplog):
         with caplog.at_level(logging.INFO, logger="recognizer.requests"):
@@ -105,7 +109,7 @@ class TestRequestLog:
         assert len(messages) == 2
         assert messages[0].startswith("GET /healthz 200 ")
         assert messages[1].startswith("POST /api/predict/ 400 ")
-        assert not any("prediction=" in m or "secret" in m for m in messages)
+        assert not any("created" in m or "secret" in m for m in messages)
 
     def test_a_higher_log_level_silences_it(self, client, caplog):
         with caplog.at_level(logging.WARNING, logger="recognizer.requests"):
@@ -117,7 +121,7 @@ class TestStoredPng:
     @pytest.mark.parametrize("strokes", [ONE, ZERO], ids=["one", "zero"])
     def test_the_stored_png_is_the_greyscale_drawing_pixel_for_pixel(self, strokes):
         drawing = decoding.decode_drawing(png_bytes(canvas_image(strokes)), max_side=2048)
-        data = services.encode_png(drawing.image)
+        data = drawing_png(drawing.image)
         stored = Image.open(io.BytesIO(data))
         stored.load()
         assert (stored.format, stored.mode, stored.size) == ("PNG", "L", (280, 280))
@@ -128,40 +132,28 @@ class TestStoredPng:
         sizes = []
         for index in range(20):
             grey = decoding.to_grey(synthetic.synthetic_drawing(index % 10, rng))
-            sizes.append(len(services.encode_png(grey)))
+            sizes.append(len(drawing_png(grey)))
         # 280x280 grey pixels are 78 KB raw; strokes on white deflate well.
         assert max(sizes) < 8000
 
     def test_other_modes_are_stored_as_greyscale(self):
         image = Image.new("RGB", (30, 20), "white")
-        stored = Image.open(io.BytesIO(services.encode_png(image)))
+        stored = Image.open(io.BytesIO(drawing_png(image)))
         assert (stored.mode, stored.size) == ("L", (30, 20))
 
 
-class TestSaveNewFile:
-    def test_writes_the_bytes_creating_the_folders(self, tmp_path):
-        storage = FileSystemStorage(location=tmp_path, file_permissions_mode=0o640)
-        name = services.save_new_file(storage, "drawings/2026/11/26/abc.png", b"png bytes")
-        assert name == "drawings/2026/11/26/abc.png"
-        path = tmp_path / name
-        assert path.read_bytes() == b"png bytes"
-        assert path.stat().st_mode & 0o777 == 0o640
-        # The next file of the day goes into the folder that now exists.
-        services.save_new_file(storage, "drawings/2026/11/26/def.png", b"more")
-        assert sorted(p.name for p in path.parent.iterdir()) == ["abc.png", "def.png"]
-
-    def test_never_overwrites_a_file(self, tmp_path):
-        storage = FileSystemStorage(location=tmp_path)
-        services.save_new_file(storage, "drawings/a.png", b"first")
-        with pytest.raises(FileExistsError):
-            services.save_new_file(storage, "drawings/a.png", b"second")
-        assert (tmp_path / "drawings/a.png").read_bytes() == b"first"
-
-    def test_other_storages_save_their_own_way(self):
-        storage = InMemoryStorage()
-        name = services.save_new_file(storage, "drawings/a.png", b"in memory")
-        with storage.open(name) as stored:
-            assert stored.read() == b"in memory"
+@pytest.mark.django_db
+def test_drawings_go_to_the_storage_named_drawings(settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "drawings": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    answer = APIClient().post("/api/predict/", {"image": one_data_uri()}, format="json").json()
+    prediction = Prediction.objects.get(pk=answer["id"])
+    assert isinstance(drawing_storage()._wrapped, InMemoryStorage)
+    with prediction.drawing.open("rb") as stored:
+        assert Image.open(stored).size == (280, 280)
+    assert not any(Path(settings.MEDIA_ROOT).rglob("*.png"))
 
 
 def test_the_service_predicts_what_the_pipeline_predicts(tmp_path, trained_model_dir):

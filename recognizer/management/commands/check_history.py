@@ -26,7 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
-        orphans = selectors.find_orphans()
+        orphans = selectors.orphans_find()
         rows, files = orphans.rows_without_files, orphans.files_without_rows
         self.stdout.write(f"Rows without their drawing file: {len(rows)}")
         for pk in rows[:20]:
@@ -39,8 +39,8 @@ class Command(BaseCommand):
             return
         if not options["repair"]:
             raise CommandError("The history has orphans; run again with --repair to delete them.")
-        deleted_rows, deleted_files = services.repair_orphans(
-            orphans, grace=datetime.timedelta(seconds=options["grace_seconds"])
+        deleted_rows, deleted_files = services.orphans_repair(
+            orphans=orphans, grace=datetime.timedelta(seconds=options["grace_seconds"])
         )
         self.stdout.write(
             self.style.SUCCESS(f"Deleted {deleted_rows} rows and {deleted_files} files.")

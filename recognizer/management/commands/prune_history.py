@@ -33,37 +33,32 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=1000, help="rows per chunk [1000]")
 
     def handle(self, *args: object, **options: object) -> None:
-        days, batch = options["older_than"], options["batch"]
+        days, batch, keep_labelled = (
+            options["older_than"],
+            options["batch"],
+            options["keep_labelled"],
+        )
         if days < 0:
             raise CommandError("--older-than is a number of days, 0 or more.")
         if batch < 1:
             raise CommandError("--batch must be at least 1.")
         cutoff = timezone.now() - timedelta(days=days)
         old = Prediction.objects.filter(created_at__lt=cutoff)
-        kept_labelled = 0
-        if options["keep_labelled"]:
-            kept_labelled = old.filter(label__isnull=False).count()
-            old = old.filter(label__isnull=True)
         when = f"stored before {cutoff:%Y-%m-%d %H:%M} {cutoff.tzname()}"
-        kept = f"; {kept_labelled} labelled ones kept" if options["keep_labelled"] else ""
-
+        kept = ""
+        if keep_labelled:
+            kept = f"; {old.filter(label__isnull=False).count()} labelled ones kept"
+            old = old.filter(label__isnull=True)
         if options["dry_run"]:
             self.stdout.write(
                 f"Dry run: {old.count()} predictions {when} would be deleted, "
                 f"with their files{kept}. Nothing was deleted."
             )
             return
-
         started = time.perf_counter()
-        deleted = 0
-        while True:
-            # Oldest first, so an interrupted run leaves a clean cut-off.
-            chunk = list(old.order_by("created_at", "id").values_list("id", flat=True)[:batch])
-            if not chunk:
-                break
-            deleted += services.delete_predictions(Prediction.objects.filter(id__in=chunk))
-            if options["verbosity"] >= 2:
-                self.stdout.write(f"  {deleted} deleted")
+        deleted = services.predictions_prune(
+            stored_before=cutoff, keep_labelled=keep_labelled, batch_size=batch
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Deleted {deleted} predictions {when} and their files "
