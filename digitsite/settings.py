@@ -53,10 +53,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "recognizer.middleware.RequestLogMiddleware",
-    "recognizer.middleware.RequestSizeLimitMiddleware",
+    "recognizer.middleware.requestlog.RequestLogMiddleware",
+    "recognizer.middleware.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "recognizer.middleware.ContentSecurityPolicyMiddleware",
+    "recognizer.middleware.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "recognizer.middleware.DatabaseUnavailableMiddleware",
+    "recognizer.middleware.database.DatabaseUnavailableMiddleware",
 ]
 
 # Security headers and cookies. Behind a TLS-terminating proxy set

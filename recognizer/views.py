@@ -1,8 +1,5 @@
 """The drawing page, stored drawings, and the health endpoints."""
 
-import os
-
-from django.db import DatabaseError, connection
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,16 +9,15 @@ from django.views.decorators.http import require_safe
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as default_server_error
 from drf_spectacular.utils import extend_schema
+from rest_framework import generics
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
-from rest_framework.views import APIView
 
-from recognizer import selectors
+from recognizer import health, selectors
 from recognizer.api.authentication import SessionCsrfAuthentication
-from recognizer.inference import get_model_service
-from recognizer.ml.serving import ModelUnavailable
+from recognizer.api.permissions import IsStaffOrDrawer
+from recognizer.errors import error_response, retry_headers
 from recognizer.models import Prediction
 
 RECENT_DRAWINGS = 12
@@ -36,7 +32,9 @@ def index(request: HttpRequest) -> HttpResponse:
     # The page's drawings belong to this session (it may later correct them).
     if request.session.session_key is None:
         request.session.create()
-    recent = selectors.recent_predictions(request.session.session_key, RECENT_DRAWINGS)
+    recent = selectors.session_predictions(
+        session_key=request.session.session_key, limit=RECENT_DRAWINGS
+    )
     return render(
         request,
         "recognizer/index.html",
@@ -52,23 +50,20 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @extend_schema(exclude=True)  # a file, linked from the API as `drawing_url`
-class DrawingFileView(APIView):
+class DrawingFileView(generics.GenericAPIView):
     """A stored drawing, for staff (session or HTTP Basic) or the session that drew it.
 
     Anyone else gets a 404, which does not tell whether the drawing exists.
     """
 
     authentication_classes = [BasicAuthentication, SessionCsrfAuthentication]
-    permission_classes = [AllowAny]
+    permission_classes = [IsStaffOrDrawer]
+    queryset = Prediction.objects.only("drawing", "session_key")
+    lookup_field = "drawing"
+    lookup_url_kwarg = "name"
 
     def get(self, request: Request, name: str) -> FileResponse:
-        prediction = Prediction.objects.filter(drawing=name).only("drawing", "session_key").first()
-        if prediction is None:
-            raise NotFound("No such drawing.")
-        session_key = request.session.session_key
-        is_owner = bool(session_key) and session_key == prediction.session_key
-        if not (request.user.is_staff or is_owner):
-            raise NotFound("No such drawing.")
+        prediction = self.get_object()
         try:
             file = prediction.drawing.open("rb")
         except FileNotFoundError:
@@ -78,6 +73,9 @@ class DrawingFileView(APIView):
         response["Cache-Control"] = "private, max-age=86400"
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+    def permission_denied(self, request: Request, message=None, code=None) -> None:
+        raise NotFound("No such drawing.")
 
 
 @never_cache
@@ -90,49 +88,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: the database answers and a model is loaded.
-
-    The model check also says which worker process answered and how many
-    times that process has loaded a model (1 unless a new version was
-    activated since it started): the way to see that models are loaded once
-    per process, not per request.
-    """
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = {"status": "ok"}
-    except DatabaseError as error:
-        checks["database"] = {"status": "error", "detail": str(error)}
-    service = get_model_service()
-    try:
-        model = service.current()
-        checks["model"] = {
-            "status": "ok",
-            "version": model.version,
-            "loads": service.loads,
-            "process": os.getpid(),
-        }
-    except ModelUnavailable as error:
-        checks["model"] = {"status": "error", "detail": str(error)}
-    ready = all(check["status"] == "ok" for check in checks.values())
+    """Readiness: every component answers; a 503 names those that do not."""
+    checks = health.readiness()
+    if all(check["status"] == "ok" for check in checks.values()):
+        return JsonResponse({"status": "ok", "checks": checks})
     return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
-        status=200 if ready else 503,
+        {"status": "unavailable", "checks": checks}, status=503, headers=retry_headers(503)
     )
 
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404s: JSON under /api/, the usual page elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+        return error_response("Not found.", "not_found", status=404)
     return page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """500s: JSON under /api/, the usual page elsewhere."""
     if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"detail": "Internal error; it was logged.", "code": "server_error"}, status=500
-        )
+        return error_response("Internal error; it was logged.", "server_error", status=500)
     return default_server_error(request)

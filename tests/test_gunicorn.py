@@ -25,7 +25,7 @@ pytestmark = pytest.mark.server
 
 REQUEST_LINE = re.compile(
     r"\[(?P<pid>\d+)\] recognizer\.requests (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) "
-    r"(?P<ms>\d+\.\d)ms(?: prediction=(?P<id>\d+))?$"
+    r"(?P<ms>\d+\.\d)ms(?: created \S+/api/predictions/(?P<id>\d+)/)?$"
 )
 MODEL_LOADED = re.compile(r"\[(?P<pid>\d+)\] recognizer\.ml\.serving model \w+ loaded from ")
 

@@ -13,19 +13,15 @@ from rest_framework.request import Request
 
 
 def uses_session(request: Request) -> bool:
-    django_request = request._request
-    return (
-        settings.SESSION_COOKIE_NAME in django_request.COOKIES
-        or "HTTP_X_CSRFTOKEN" in django_request.META
-    )
+    """Whether the request relies on the browser session (its cookie or the page's token)."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES or "HTTP_X_CSRFTOKEN" in request.META
 
 
 class SessionCsrfAuthentication(SessionAuthentication):
+    """Session authentication that checks CSRF for anonymous sessions too."""
+
     def authenticate(self, request: Request):
         if not uses_session(request):
             return None
         self.enforce_csrf(request)
-        user = getattr(request._request, "user", None)
-        if user is None or not user.is_active:
-            return None
-        return (user, None)
+        return super().authenticate(request)

@@ -1,7 +1,10 @@
-"""API errors: one JSON shape, `{"detail": ..., "code": ...}`, for every failure.
+"""API errors: every failure becomes `{"detail": ..., "code": ...}` here, and only here.
 
-Validation errors keep DRF's per-field messages under `errors` as well, and
-failures of the database become 503 (try again) rather than 500.
+Domain errors (a drawing that cannot be decoded, no model in service, a
+file that could not be stored, ...) are raised by the code that meets them
+and turned into HTTP by `api_exception_handler`, named in REST_FRAMEWORK's
+EXCEPTION_HANDLER. Validation errors keep DRF's per-field messages under
+`errors`; a database that is down or locked is a 503 (try again), not a 500.
 """
 
 import logging
@@ -20,29 +23,50 @@ from rest_framework.exceptions import (
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from recognizer import services
+from recognizer.errors import error_body, retry_headers
+from recognizer.ml import decoding
+from recognizer.ml.serving import ModelUnavailable
+
 logger = logging.getLogger(__name__)
 
+# Each domain error, the status it answers with and its code (None: the
+# exception's own `code`). The first matching class wins.
+DOMAIN_ERRORS: list[tuple[type[Exception], int, str | None]] = [
+    (decoding.ImageTooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, None),
+    (decoding.UnsupportedImageType, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, None),
+    (decoding.DecodingError, status.HTTP_400_BAD_REQUEST, None),
+    (services.PredictionNotFound, status.HTTP_400_BAD_REQUEST, "does_not_exist"),
+    (services.NotReplaceable, status.HTTP_403_FORBIDDEN, None),
+    (ModelUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "model_not_ready"),
+    (services.DrawingNotStored, status.HTTP_503_SERVICE_UNAVAILABLE, "storage_unavailable"),
+]
 
-class PayloadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request is too large."
-    default_code = "too_large"
+
+def domain_error(exc: Exception) -> APIException | None:
+    """Return the API exception a domain error answers with, or None for any other."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.error("database unavailable: %s", exc)
+        return api_exception(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "The database is unavailable; nothing was stored. Try again shortly.",
+            "database_unavailable",
+        )
+    for kind, status_code, code in DOMAIN_ERRORS:
+        if isinstance(exc, kind):
+            return api_exception(status_code, str(exc), code or exc.code)
+    return None
 
 
-class UnsupportedImageType(APIException):
-    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
-    default_detail = "The image must be PNG, JPEG or WebP."
-    default_code = "unsupported_image_type"
-
-
-class ServiceUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The service is unavailable; try again shortly."
-    default_code = "unavailable"
+def api_exception(status_code: int, detail: str, code: str) -> APIException:
+    """Return an APIException with this status, message and code."""
+    error = APIException(detail, code)
+    error.status_code = status_code
+    return error
 
 
 def first_error(detail: object, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], ErrorDetail]:
-    """The first message in DRF's nested error structure, with where it was."""
+    """Return the first message in DRF's nested error structure, with where it was."""
     if isinstance(detail, dict):
         for key, value in detail.items():
             return first_error(value, (*path, str(key)))
@@ -52,12 +76,8 @@ def first_error(detail: object, path: tuple[str, ...] = ()) -> tuple[tuple[str, 
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        logger.error("database unavailable: %s", exc)
-        exc = ServiceUnavailable(
-            "The database is unavailable; nothing was stored. Try again shortly.",
-            code="database_unavailable",
-        )
+    """Return the JSON answer to any exception a view raised (None: a real bug, a 500)."""
+    exc = domain_error(exc) or exc
     # Django's own exceptions, as DRF would convert them, so that they carry a code.
     if isinstance(exc, Http404):
         exc = NotFound(*exc.args)
@@ -66,12 +86,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     response = exception_handler(exc, context)
     if response is None:
         return None
+    path, error = first_error(exc.detail)
     if isinstance(exc, ValidationError):
-        path, error = first_error(exc.detail)
         fields = [part for part in path if part != "non_field_errors"]
         message = f"{'.'.join(fields)}: {error}" if fields else str(error)
-        response.data = {"detail": message, "code": error.code, "errors": exc.detail}
+        response.data = {**error_body(message, error.code), "errors": exc.detail}
     else:
-        _, error = first_error(exc.detail)
-        response.data = {"detail": str(error), "code": error.code}
+        response.data = error_body(str(error), error.code)
+    for name, value in retry_headers(response.status_code).items():
+        response.headers.setdefault(name, value)
     return response

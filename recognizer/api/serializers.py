@@ -1,53 +1,8 @@
-from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied
 
-from recognizer import services
-from recognizer.api.exceptions import PayloadTooLarge, UnsupportedImageType
-from recognizer.ml import decoding
-from recognizer.ml.decoding import Drawing
+from recognizer.api.fields import DrawingField, UploadedDrawingField
 from recognizer.models import Prediction
 from recognizer.tokens import feedback_token
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class DrawingField(serializers.Field):
-    """A drawing sent as a data URI (JSON) or as an uploaded file (multipart).
-
-    Validation decodes it, so a valid value is a `Drawing` ready for the model.
-    """
-
-    default_error_messages = {
-        "wrong_type": (
-            "Send the image as a data URI string in JSON, "
-            "or as a file in the multipart field 'image'."
-        ),
-    }
-
-    def to_internal_value(self, data: object) -> Drawing:
-        max_bytes = settings.MAX_IMAGE_BYTES
-        try:
-            if isinstance(data, str):
-                raw = decoding.parse_data_uri(data, max_bytes=max_bytes)
-            elif isinstance(data, UploadedFile):
-                if data.size is not None and data.size > max_bytes:
-                    raise decoding.ImageTooLarge(f"The image is larger than {max_bytes} bytes.")
-                raw = data.read(max_bytes + 1)
-                if len(raw) > max_bytes:
-                    raise decoding.ImageTooLarge(f"The image is larger than {max_bytes} bytes.")
-            else:
-                self.fail("wrong_type")
-            return decoding.decode_drawing(raw, max_side=settings.MAX_IMAGE_SIDE)
-        except decoding.ImageTooLarge as error:
-            raise PayloadTooLarge(str(error), code=error.code) from None
-        except decoding.UnsupportedImageType as error:
-            raise UnsupportedImageType(str(error), code=error.code) from None
-        except decoding.DecodingError as error:
-            raise serializers.ValidationError(str(error), code=error.code) from None
-
 
 REPLACES_HELP = (
     "Optional: the id of this session's earlier, unlabelled prediction of the same "
@@ -57,74 +12,38 @@ REPLACES_HELP = (
 
 
 class PredictRequestSerializer(serializers.Serializer):
-    """Needs the requesting session's key as `context["session_key"]` ("" if none)."""
+    """A prediction request in JSON: the drawing as a data URI."""
 
     image = DrawingField()
     # Bounded like the primary key, so no id can overflow the database's integer.
     replaces = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=2**63 - 1
-    )
-
-    def validate_replaces(self, pk: int | None) -> Prediction | None:
-        if pk is None:
-            return None
-        prediction = Prediction.objects.filter(pk=pk).first()
-        if prediction is None:
-            raise serializers.ValidationError(
-                f"There is no prediction {pk}.", code="does_not_exist"
-            )
-        try:
-            services.check_replaceable(prediction, self.context["session_key"])
-        except services.NotReplaceable as error:
-            raise PermissionDenied(str(error), code=error.code) from None
-        return prediction
-
-
-class PredictJSONSerializer(serializers.Serializer):
-    """The JSON form of a prediction request (documentation only)."""
-
-    image = serializers.CharField(
-        help_text="The drawing as a data URI: 'data:image/png;base64,...' (PNG, JPEG or WebP)."
-    )
-    replaces = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, help_text=REPLACES_HELP
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1, help_text=REPLACES_HELP
     )
 
 
-class PredictUploadSerializer(serializers.Serializer):
-    """The multipart form of a prediction request (documentation only)."""
+class PredictUploadRequestSerializer(PredictRequestSerializer):
+    """A prediction request as a multipart form: the drawing as a file."""
 
-    image = serializers.FileField(help_text="A PNG, JPEG or WebP image file.")
-    replaces = serializers.IntegerField(required=False, min_value=1, help_text=REPLACES_HELP)
-
-
-class NumberListField(serializers.ListField):
-    """A list of numbers that we stored ourselves, answered as it is.
-
-    Features and probabilities are written by the model service, already
-    plain ints and floats: putting each of the 74 through its child field
-    cost more than the rest of the answer together. The child still
-    describes the items in the API schema.
-    """
-
-    def to_representation(self, data: list) -> list:
-        return list(data)
+    image = UploadedDrawingField(help_text="A PNG, JPEG or WebP image file.")
 
 
 class PredictionSerializer(serializers.ModelSerializer):
     """The answer to a prediction request."""
 
-    probabilities = NumberListField(
+    probabilities = serializers.ListField(
         child=serializers.FloatField(),
         min_length=10,
         max_length=10,
         help_text="Probability of each digit 0..9; they sum to 1.",
     )
-    features = NumberListField(
+    features = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=16),
         min_length=64,
         max_length=64,
         help_text="What the model saw: the 8x8 input row by row, 0 (paper) to 16 (ink).",
+    )
+    feedback_token = serializers.SerializerMethodField(
+        help_text="Send it back with feedback on this prediction to prove it is yours."
     )
 
     class Meta:
@@ -141,10 +60,6 @@ class PredictionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    feedback_token = serializers.SerializerMethodField(
-        help_text="Send it back with feedback on this prediction to prove it is yours."
-    )
-
     def get_feedback_token(self, prediction: Prediction) -> str:
         return feedback_token(prediction.pk)
 
@@ -152,8 +67,8 @@ class PredictionSerializer(serializers.ModelSerializer):
 class StoredPredictionSerializer(serializers.ModelSerializer):
     """A stored prediction as staff see it, with its drawing and label."""
 
-    probabilities = NumberListField(child=serializers.FloatField())
-    features = NumberListField(child=serializers.IntegerField())
+    probabilities = serializers.ListField(child=serializers.FloatField())
+    features = serializers.ListField(child=serializers.IntegerField())
     drawing_url = serializers.SerializerMethodField(help_text="The stored drawing (PNG).")
     label_source = serializers.ChoiceField(
         choices=Prediction.LabelSource.choices,

@@ -1,35 +1,42 @@
-from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+"""The REST API: thin views over the services and selectors.
+
+Domain errors are not caught here: the exception handler answers them
+(recognizer/api/exceptions.py).
+"""
+
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.authentication import BasicAuthentication
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from recognizer import selectors, services
 from recognizer.api.authentication import SessionCsrfAuthentication, uses_session
-from recognizer.api.exceptions import ServiceUnavailable
+from recognizer.api.pagination import NewestFirstPagination
+from recognizer.api.permissions import MayCorrect, is_staff
 from recognizer.api.serializers import (
     ErrorSerializer,
     FeedbackSerializer,
     ModelInfoSerializer,
     PredictionFilterSerializer,
     PredictionSerializer,
-    PredictJSONSerializer,
     PredictRequestSerializer,
-    PredictUploadSerializer,
+    PredictUploadRequestSerializer,
     StoredPredictionSerializer,
 )
 from recognizer.api.throttling import ClientRateThrottle
 from recognizer.inference import get_model_service
-from recognizer.middleware import note_prediction
-from recognizer.ml.serving import LoadedModel, ModelUnavailable
 from recognizer.models import Prediction
-from recognizer.tokens import is_valid_feedback_token
 
 ERROR_RESPONSES = {
     400: OpenApiResponse(ErrorSerializer, description="The request or the image is invalid."),
@@ -40,26 +47,30 @@ ERROR_RESPONSES = {
     415: OpenApiResponse(ErrorSerializer, description="Not JSON/multipart, or not PNG/JPEG/WebP."),
     429: OpenApiResponse(ErrorSerializer, description="Too many requests; see Retry-After."),
     503: OpenApiResponse(
-        ErrorSerializer, description="No model is ready, or the database is down."
+        ErrorSerializer,
+        description="No model is ready, the drawing could not be stored, or the database is "
+        "down; see Retry-After.",
     ),
 }
+# History is for staff: a browser session, or HTTP Basic from scripts. Basic
+# comes first, so that an anonymous caller is told how to authenticate (401).
+STAFF_AUTHENTICATION = [BasicAuthentication, SessionCsrfAuthentication]
 
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: ERROR_RESPONSES[code] for code in codes}
 
 
-# A serializer builds its fields anew for every instance, which costs more
-# than everything else in the response. Turning an object into data with
-# them is stateless (and so thread-safe): the predict view reuses one.
-PREDICTION_REPRESENTATION = PredictionSerializer()
+def page_session_key(request: Request) -> str:
+    """Return the session key of a request from the drawing page; "" for other callers.
 
-
-def model_in_service() -> LoadedModel:
-    try:
-        return get_model_service().current()
-    except ModelUnavailable as error:
-        raise ServiceUnavailable(str(error), code="model_not_ready") from None
+    CSRF was checked by the authentication, so the page is our own.
+    """
+    if not uses_session(request):
+        return ""
+    if request.session.session_key is None:
+        request.session.create()
+    return request.session.session_key
 
 
 class PredictView(APIView):
@@ -76,8 +87,8 @@ class PredictView(APIView):
         tags=["recognition"],
         summary="Guess the digit in a drawing",
         request={
-            "application/json": PredictJSONSerializer,
-            "multipart/form-data": PredictUploadSerializer,
+            "application/json": PredictRequestSerializer,
+            "multipart/form-data": PredictUploadRequestSerializer,
         },
         responses={
             201: PredictionSerializer,
@@ -105,35 +116,23 @@ class PredictView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        session_key = ""
-        source = Prediction.Source.API
-        if uses_session(request):
-            # CSRF was checked by the authentication: this is our own page.
-            source = Prediction.Source.PAGE
-            if request.session.session_key is None:
-                request.session.create()
-            session_key = request.session.session_key
-        serializer = PredictRequestSerializer(
-            data=request.data, context={"session_key": session_key}
+        multipart = request.content_type.startswith("multipart/")
+        request_serializer = (
+            PredictUploadRequestSerializer if multipart else PredictRequestSerializer
+        )(data=request.data)
+        request_serializer.is_valid(raise_exception=True)
+        session_key = page_session_key(request)
+        prediction = services.prediction_create(
+            drawing=request_serializer.validated_data["image"],
+            source=Prediction.Source.PAGE if session_key else Prediction.Source.API,
+            session_key=session_key,
+            replaces_id=request_serializer.validated_data.get("replaces"),
         )
-        serializer.is_valid(raise_exception=True)
-        try:
-            prediction = services.predict_and_store(
-                drawing=serializer.validated_data["image"],
-                source=source,
-                session_key=session_key,
-                replaces=serializer.validated_data.get("replaces"),
-            )
-        except ModelUnavailable as error:
-            raise ServiceUnavailable(str(error), code="model_not_ready") from None
-        except services.DrawingNotStored as error:
-            raise ServiceUnavailable(str(error), code="storage_unavailable") from None
-        except services.NotReplaceable as error:
-            raise PermissionDenied(str(error), code=error.code) from None
-        note_prediction(request._request, prediction.pk)
+        location = reverse("api:prediction-detail", args=[prediction.pk], request=request)
         return Response(
-            PREDICTION_REPRESENTATION.to_representation(prediction),
+            PredictionSerializer(prediction).data,
             status=status.HTTP_201_CREATED,
+            headers={"Location": location},
         )
 
 
@@ -155,54 +154,12 @@ class ModelInfoView(APIView):
         responses={200: ModelInfoSerializer, **error_responses(503)},
     )
     def get(self, request: Request) -> Response:
-        model = model_in_service()
+        model = get_model_service().current()
         return Response(ModelInfoSerializer({**model.metadata, "version": model.version}).data)
 
 
-class StaffAPIView:
-    """History is for staff: a browser session, or HTTP Basic from scripts."""
-
-    # Basic first, so that an anonymous caller is told to authenticate (401).
-    authentication_classes = [BasicAuthentication, SessionCsrfAuthentication]
-    permission_classes = [IsAdminUser]
-
-
-class NewestFirstPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-    def get_page_size(self, request: Request) -> int:
-        # DRF quietly ignores a bad page_size; a client should hear about it.
-        value = request.query_params.get(self.page_size_query_param)
-        if value is None:
-            return self.page_size
-        try:
-            size = int(value)
-        except ValueError:
-            size = 0
-        if not 1 <= size <= self.max_page_size:
-            raise ValidationError(
-                {"page_size": [f"A whole number from 1 to {self.max_page_size}."]}
-            )
-        return size
-
-    def decode_cursor(self, request: Request):
-        # A cursor the client mangled is bad input (400), not a missing page.
-        try:
-            return super().decode_cursor(request)
-        except NotFound:
-            raise ValidationError({"cursor": [self.invalid_cursor_message]}) from None
-
-
-class PredictionListView(StaffAPIView, generics.ListAPIView):
-    """Every stored prediction, newest first."""
-
-    serializer_class = StoredPredictionSerializer
-    pagination_class = NewestFirstPagination
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="predictions_list",
         tags=["history"],
         summary="Browse the history (staff)",
@@ -212,8 +169,14 @@ class PredictionListView(StaffAPIView, generics.ListAPIView):
             **error_responses(400, 401, 403, 503),
         },
     )
-    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
-        return super().get(request, *args, **kwargs)
+)
+class PredictionListView(generics.ListAPIView):
+    """Every stored prediction, newest first."""
+
+    authentication_classes = STAFF_AUTHENTICATION
+    permission_classes = [IsAdminUser]
+    serializer_class = StoredPredictionSerializer
+    pagination_class = NewestFirstPagination
 
     def get_queryset(self):
         filters = PredictionFilterSerializer(data=self.request.query_params.dict())
@@ -221,50 +184,42 @@ class PredictionListView(StaffAPIView, generics.ListAPIView):
         return selectors.prediction_list(**filters.validated_data)
 
 
-class PredictionDetailView(StaffAPIView, generics.RetrieveAPIView):
-    """One stored prediction, with the URL of its drawing."""
-
-    serializer_class = StoredPredictionSerializer
-    queryset = Prediction.objects.all()
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="predictions_retrieve",
         tags=["history"],
         summary="One stored prediction (staff)",
-        responses={
-            200: StoredPredictionSerializer,
-            **error_responses(401, 403, 404, 503),
-        },
+        responses={200: StoredPredictionSerializer, **error_responses(401, 403, 404, 503)},
     )
-    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
-        return super().get(request, *args, **kwargs)
+)
+class PredictionDetailView(generics.RetrieveAPIView):
+    """One stored prediction, with the URL of its drawing."""
+
+    authentication_classes = STAFF_AUTHENTICATION
+    permission_classes = [IsAdminUser]
+    serializer_class = StoredPredictionSerializer
+    queryset = Prediction.objects.all()
 
 
-def feedback_source(request: Request, prediction: Prediction) -> Prediction.LabelSource:
-    """Who may correct a prediction: staff, its browser session, its token holder."""
-    if request.user.is_authenticated and request.user.is_staff:
+def label_source(request: Request, prediction: Prediction) -> Prediction.LabelSource:
+    """Return who is correcting the prediction: staff, its browser session or its token."""
+    if is_staff(request):
         return Prediction.LabelSource.STAFF
-    session_key = request.session.session_key
-    if session_key and session_key == prediction.session_key:
+    if prediction.drawn_in(request.session.session_key):
         return Prediction.LabelSource.SESSION
-    token = request.data.get("token") if hasattr(request.data, "get") else None
-    if is_valid_feedback_token(prediction.pk, token):
-        return Prediction.LabelSource.TOKEN
-    raise PermissionDenied(
-        "Only the person who made this drawing (its browser session or its "
-        "feedback_token) or staff can correct it.",
-        code="not_yours",
-    )
+    return Prediction.LabelSource.TOKEN
 
 
-class FeedbackView(APIView):
+class FeedbackView(generics.GenericAPIView):
     """Tell the model which digit was really drawn."""
 
-    authentication_classes = [BasicAuthentication, SessionCsrfAuthentication]
-    permission_classes = [AllowAny]
+    authentication_classes = STAFF_AUTHENTICATION
+    permission_classes = [MayCorrect]
     parser_classes = [JSONParser]
     throttle_classes = [ClientRateThrottle]
     throttle_scope = "feedback"
+    queryset = Prediction.objects.all()
+    serializer_class = FeedbackSerializer
 
     @extend_schema(
         operation_id="predictions_feedback",
@@ -277,14 +232,19 @@ class FeedbackView(APIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        prediction = get_object_or_404(Prediction, pk=pk)
-        source = feedback_source(request, prediction)
-        serializer = FeedbackSerializer(data=request.data)
+        prediction = self.get_object()
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.record_label(
-            prediction,
-            serializer.validated_data["label"],
+        source = label_source(request, prediction)
+        services.prediction_label(
+            prediction=prediction,
+            label=serializer.validated_data["label"],
             source=source,
             user=request.user if source == Prediction.LabelSource.STAFF else None,
         )
-        return Response(StoredPredictionSerializer(prediction, context={"request": request}).data)
+        context = self.get_serializer_context()
+        return Response(StoredPredictionSerializer(prediction, context=context).data)
+
+    def permission_denied(self, request: Request, message=None, code=None) -> None:
+        # A stranger is refused, not asked to log in: the token is the credential.
+        raise PermissionDenied(message, code)

@@ -1,0 +1,48 @@
+"""The drawing a client sends, as a serializer field that decodes it."""
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from recognizer.ml import decoding
+from recognizer.ml.decoding import Drawing
+
+
+@extend_schema_field(
+    {"type": "string", "description": "The drawing as a data URI: 'data:image/png;base64,...'."}
+)
+class DrawingField(serializers.Field):
+    """A drawing sent as a data URI string (or, in a multipart form, as a file).
+
+    Validation decodes it, so a valid value is a `Drawing` ready for the model.
+    An image that cannot be used raises the decoding's own error (`DecodingError`
+    and its kinds), which the API's exception handler answers.
+    """
+
+    default_error_messages = {
+        "wrong_type": (
+            "Send the image as a data URI string in JSON, "
+            "or as a file in the multipart field 'image'."
+        ),
+    }
+
+    def to_internal_value(self, data: object) -> Drawing:
+        max_bytes = settings.MAX_IMAGE_BYTES
+        if isinstance(data, str):
+            raw = decoding.parse_data_uri(data, max_bytes=max_bytes)
+        elif isinstance(data, UploadedFile):
+            # The declared size first, then what is really read: either may lie.
+            too_large = data.size is not None and data.size > max_bytes
+            raw = b"" if too_large else data.read(max_bytes + 1)
+            if too_large or len(raw) > max_bytes:
+                raise decoding.ImageTooLarge(f"The image is larger than {max_bytes} bytes.")
+        else:
+            self.fail("wrong_type")
+        return decoding.decode_drawing(raw, max_side=settings.MAX_IMAGE_SIDE)
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadedDrawingField(DrawingField):
+    """The same field, described as the file of a multipart form."""

@@ -1,0 +1,46 @@
+"""Who may touch one stored prediction: staff, the browser session that drew it, and
+for feedback, the API caller holding its token."""
+
+from collections.abc import Mapping
+
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from recognizer.models import Prediction
+from recognizer.tokens import is_valid_feedback_token
+
+
+def is_staff(request: Request) -> bool:
+    """Whether the request comes from a logged-in staff member."""
+    return bool(request.user and request.user.is_staff)
+
+
+def holds_feedback_token(request: Request, prediction: Prediction) -> bool:
+    """Whether the request's body carries the prediction's feedback token."""
+    token = request.data.get("token") if isinstance(request.data, Mapping) else None
+    return is_valid_feedback_token(prediction.pk, token)
+
+
+class IsStaffOrDrawer(BasePermission):
+    """Staff, or the browser session in which the drawing was made."""
+
+    message = "Only the person who made this drawing (its browser session) or staff can do this."
+    code = "not_yours"
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Prediction) -> bool:
+        return is_staff(request) or obj.drawn_in(request.session.session_key)
+
+
+class MayCorrect(IsStaffOrDrawer):
+    """Staff, the browser session that drew it, or the caller holding its feedback token."""
+
+    message = (
+        "Only the person who made this drawing (its browser session or its "
+        "feedback_token) or staff can correct it."
+    )
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Prediction) -> bool:
+        return super().has_object_permission(request, view, obj) or holds_feedback_token(
+            request, obj
+        )
