@@ -17,7 +17,8 @@ SCHEMATHESIS = shutil.which("schemathesis") or str(Path(sys.executable).parent /
 def test_no_server_error_and_every_response_matches_the_schema(live_server, staff_user, tmp_path):
     api = APIClient()
     for strokes in (ONE, ZERO, SEVEN):  # something for the history and detail operations
-        assert api.post("/api/predict/", {"image": drawing_data_uri(strokes)}, format="json")
+        response = api.post("/api/predict/", {"image": drawing_data_uri(strokes)}, format="json")
+        assert response.status_code == 201, response.content
 
     result = subprocess.run(
         [
