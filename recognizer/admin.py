@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from PIL import Image
 
 from recognizer import selectors, services
-from recognizer.admin_scale import DateHierarchyQuerySet, IndexedValuesFilter, QuickSelect
+from recognizer.admin_scale import DateHierarchyQuerySet, IndexedValuesFilter
 from recognizer.drawings import drawing_storage
 from recognizer.models import DIGIT_CHOICES, Prediction
 
@@ -186,9 +186,6 @@ class PredictionAdmin(admin.ModelAdmin):
         if term.isdigit() and len(term) < 12:  # versions are 12 hex digits
             return queryset.filter(pk=int(term)), False
         return selectors.of_model_version(queryset, term.lower()), False
-
-    def get_changelist_form(self, request: HttpRequest, **kwargs):
-        return super().get_changelist_form(request, widgets={"label": QuickSelect}, **kwargs)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # drawings arrive through the page and the API only

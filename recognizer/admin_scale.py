@@ -4,20 +4,15 @@ Two of the admin's own queries read every row: the date hierarchy's list
 of years, months or days that have rows (`SELECT DISTINCT trunc(date)`,
 on SQLite a Python function call per row: seconds at a million), and a
 filter's list of every distinct value (`SELECT DISTINCT model_version`).
-Both are answered here with a few index lookups instead. And the label
-editable on every row is drawn without the form templates, which took
-more time than all the page's queries.
+Both are answered here with a few index lookups instead: without them
+the list takes seconds at a million rows (bench/admin_pages.py).
 """
 
 from datetime import datetime, timedelta
 
-from django import forms
 from django.contrib import admin
 from django.db.models import F, Max, Min, QuerySet
-from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 MAX_DISTINCT_VALUES = 200
 
@@ -120,24 +115,3 @@ class IndexedValuesFilter(admin.AllValuesFieldListFilter):
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
         self.lookup_choices = distinct_values(model_admin.get_queryset(request), field.name)
-
-
-class QuickSelect(forms.Select):
-    """A <select> written directly rather than through the form templates.
-
-    The list draws one per row (50 a page), and the templates, one include
-    per option, cost more than every query of the page together.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None):
-        selected = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (choice, mark_safe(" selected") if str(choice) in selected else "", label)
-                for choice, label in self.choices
-            ),
-        )
-        attributes = flatatt(self.build_attrs(self.attrs, attrs))
-        return format_html('<select name="{}"{}>{}</select>', name, attributes, options)

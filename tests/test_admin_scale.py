@@ -9,7 +9,7 @@ from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
 
 from recognizer import selectors
-from recognizer.admin_scale import DateHierarchyQuerySet, QuickSelect, distinct_values
+from recognizer.admin_scale import DateHierarchyQuerySet, distinct_values
 from recognizer.models import Prediction
 
 pytestmark = pytest.mark.django_db
@@ -115,16 +115,6 @@ def test_search_by_number_or_model_version(staff_client, spread, term, expected)
     page = staff_client.get(CHANGELIST, {"q": term(spread)}).content.decode()
     found = [int(pk) for pk in re.findall(r'name="_selected_action" value="(\d+)"', page)]
     assert sorted(found) == sorted(row.pk for row in expected(spread))
-
-
-def test_the_quick_select_renders_the_choice_and_its_attributes():
-    widget = QuickSelect(choices=[("", "---------"), (0, "0"), (1, "<1>")])
-    html = widget.render("form-0-label", 1, attrs={"id": "id_form-0-label"})
-    assert html.startswith('<select name="form-0-label" id="id_form-0-label">')
-    assert '<option value="">---------</option>' in html
-    assert '<option value="1" selected>&lt;1&gt;</option>' in html
-    assert html.count("selected") == 1
-    assert " selected" in widget.render("x", None).split("</option>")[0]
 
 
 @pytest.mark.skipif(
