@@ -63,8 +63,8 @@ def post_worker_init(worker) -> None:
     """
     from django.urls import get_resolver
 
-    from recognizer.inference import get_model_service
     from recognizer.ml.serving import ModelUnavailable
+    from recognizer.model_service import get_model_service
 
     get_resolver().url_patterns  # noqa: B018 (imports every view module)
     try:

@@ -57,16 +57,17 @@ django.setup()
 
 import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.core.files.base import ContentFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from rest_framework.renderers import JSONRenderer  # noqa: E402
 
 from digitsite.wsgi import application  # noqa: E402
-from recognizer import services  # noqa: E402
-from recognizer.api.views import PREDICTION_REPRESENTATION  # noqa: E402
-from recognizer.inference import get_model_service  # noqa: E402
+from recognizer.api.serializers import PredictionSerializer  # noqa: E402
+from recognizer.drawings import drawing_png, drawing_storage  # noqa: E402
 from recognizer.ml import decoding  # noqa: E402
 from recognizer.ml.serving import Guess  # noqa: E402
 from recognizer.ml.synthetic import synthetic_drawing  # noqa: E402
+from recognizer.model_service import get_model_service  # noqa: E402
 from recognizer.models import Prediction  # noqa: E402
 
 
@@ -129,14 +130,14 @@ def open_image(raw: bytes) -> object:
 
 
 def answer(row: Prediction) -> bytes:
-    return JSONRenderer().render(PREDICTION_REPRESENTATION.to_representation(row))
+    return JSONRenderer().render(PredictionSerializer(row).data)
 
 
 def step_costs(bodies: list[bytes]) -> dict[str, list[float]]:
     """Each drawing through every step in turn, as a request takes it: nothing
     big is kept from one drawing to the next, so memory is reused as in a server."""
     model = get_model_service().current()
-    storage = Prediction._meta.get_field("drawing").storage
+    storage = drawing_storage()
     costs: dict[str, list[float]] = {}
     for body in bodies:
         raw = cpu_ms(costs, "JSON body and data URI", read_body, body)
@@ -144,10 +145,10 @@ def step_costs(bodies: list[bytes]) -> dict[str, list[float]]:
         grey = cpu_ms(costs, "greyscale picture", decoding.to_grey, image)
         ink = cpu_ms(costs, "ink array", decoding.ink_of, grey)
         guess = cpu_ms(costs, "model service (features and classifier)", model.predict, ink)
-        cpu_ms(costs, FEATURES, model.features_step.transform, [ink])
-        png = cpu_ms(costs, "PNG to store", services.encode_png, grey)
+        cpu_ms(costs, FEATURES, model.pipeline[:1].transform, [ink])
+        png = cpu_ms(costs, "PNG to store", drawing_png, grey)
         name = f"costs/{uuid.uuid4().hex}.png"
-        cpu_ms(costs, "file write", services.save_new_file, storage, name, png)
+        cpu_ms(costs, "file write", storage.save, name, ContentFile(png))
         row = cpu_ms(costs, "row insert", insert_row, name, guess)
         cpu_ms(costs, "answer (serializer and JSON)", answer, row)
     return costs

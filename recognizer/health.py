@@ -8,8 +8,8 @@ import os
 
 from django.db import DatabaseError
 
-from recognizer.inference import get_model_service
 from recognizer.ml.serving import ModelUnavailable
+from recognizer.model_service import get_model_service
 from recognizer.models import Prediction
 
 

@@ -71,8 +71,8 @@ class TrainingOutcome:
     history_skipped: int
 
 
-def decode_png(data: bytes) -> np.ndarray:
-    """A drawing's bytes as the ink array the pipeline takes, decoded as the API does."""
+def decode_ink(data: bytes) -> np.ndarray:
+    """Return the ink array of a drawing's bytes (PNG, JPEG or WebP), decoded as the API does."""
     return decode_drawing(data, max_side=settings.MAX_IMAGE_SIDE).ink
 
 
@@ -87,7 +87,7 @@ def history_images(items: Sequence[selectors.LabelledDrawing]) -> tuple[list, li
     for item in items:
         try:
             with storage.open(item.drawing, "rb") as file:
-                images.append(decode_png(file.read()))
+                images.append(decode_ink(file.read()))
         except (OSError, DecodingError) as error:
             logger.warning("drawing %s skipped: %s", item.id, error)
             skipped += 1
@@ -126,7 +126,7 @@ def compare(
 def evaluate(pipeline: object, per_class: int | None = None) -> dict[str, evaluation.Evaluation]:
     """Scores on every drawing-like evaluation set, by set name; ``per_class``
     synthetic drawings per digit (default EVALUATION_PER_CLASS)."""
-    sets = evaluation.standard_sets(decode_png, n_per_class=per_class or EVALUATION_PER_CLASS)
+    sets = evaluation.standard_sets(decode_ink, n_per_class=per_class or EVALUATION_PER_CLASS)
     return {
         name: evaluation.evaluate(pipeline, images, labels)
         for name, (images, labels) in sets.items()

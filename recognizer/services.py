@@ -13,8 +13,8 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from recognizer.drawings import drawing_name, drawing_png, drawing_storage
-from recognizer.inference import get_model_service
 from recognizer.ml.decoding import Drawing
+from recognizer.model_service import get_model_service
 from recognizer.models import Prediction
 from recognizer.selectors import Orphans
 

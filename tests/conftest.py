@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Permission
 
-from recognizer.inference import get_model_service
 from recognizer.ml import artifacts, training
+from recognizer.model_service import get_model_service
 
 
 @pytest.fixture(scope="session")

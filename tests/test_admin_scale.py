@@ -9,7 +9,7 @@ from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
 
 from recognizer import selectors
-from recognizer.admin_scale import DateHierarchyQuerySet, distinct_values
+from recognizer.admin.scale import DateHierarchyQuerySet, distinct_values
 from recognizer.models import Prediction
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from django.db import OperationalError
 from rest_framework.test import APIClient
 
 from recognizer.drawings import drawing_storage
-from recognizer.inference import get_model_service
 from recognizer.ml import artifacts
+from recognizer.model_service import get_model_service
 from recognizer.models import Prediction
 from tests.drawings import one_data_uri
 

@@ -35,7 +35,7 @@ from recognizer.api.serializers import (
     StoredPredictionSerializer,
 )
 from recognizer.api.throttling import ClientRateThrottle
-from recognizer.inference import get_model_service
+from recognizer.model_service import get_model_service
 from recognizer.models import Prediction
 
 ERROR_RESPONSES = {

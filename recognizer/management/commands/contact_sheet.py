@@ -57,7 +57,7 @@ class Command(BaseCommand):
             )
             pngs = sets[options["background"]]
         try:
-            images = [retraining.decode_png(png) for png in pngs]
+            images = [retraining.decode_ink(png) for png in pngs]
         except DecodingError as error:
             raise CommandError(f"A drawing could not be read: {error}") from None
         sheet = evaluation.contact_sheet(pipeline, images, np.asarray(labels))

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from threadpoolctl import threadpool_limits
 
 from recognizer import demo, services
-from recognizer.inference import get_model_service
 from recognizer.ml.serving import ModelUnavailable
+from recognizer.model_service import get_model_service
 
 
 class Command(BaseCommand):

@@ -1,56 +1,29 @@
 import base64
-import csv
 import io
-from collections.abc import Iterator
+from functools import partial
 
 import numpy as np
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.template.response import TemplateResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from PIL import Image
 
 from recognizer import selectors, services
-from recognizer.admin_scale import DateHierarchyQuerySet, IndexedValuesFilter
-from recognizer.drawings import drawing_storage
+from recognizer.admin.export import csv_lines
+from recognizer.admin.filters import CorrectnessFilter, ModelVersionFilter
+from recognizer.admin.scale import DateHierarchyQuerySet
+from recognizer.admin.statistics import statistics_view
 from recognizer.models import DIGIT_CHOICES, Prediction
 
 
-class CorrectnessFilter(admin.SimpleListFilter):
-    title = "guess was"
-    parameter_name = "correct"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "right"), ("no", "wrong"), ("unknown", "not labelled")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "yes":
-            return queryset.filter(selectors.CORRECT)
-        if self.value() == "no":
-            return queryset.filter(selectors.WRONG)
-        if self.value() == "unknown":
-            return queryset.filter(label__isnull=True)
-        return queryset
-
-
-class ModelVersionFilter(IndexedValuesFilter):
-    """Each model version that made predictions; one chosen is listed quickly."""
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        versions = self.used_parameters.get(self.lookup_kwarg) or []
-        if len(versions) != 1:
-            return super().queryset(request, queryset)  # none, or Django's own handling
-        return selectors.of_model_version(queryset, versions[0])
-
-
 def features_data_uri(features: list[int]) -> str:
-    """The 8x8 model input as a PNG data URI, ink dark on white like the drawing."""
+    """Return the 8x8 model input as a PNG data URI, ink dark on white like the drawing."""
     values = np.asarray(features, dtype=np.float64).reshape(8, 8)
     grey = (255 - np.clip(values, 0, 16) * 255 / 16).astype(np.uint8)
     buffer = io.BytesIO()
@@ -68,48 +41,6 @@ class LabelActionForm(helpers.ActionForm):
         empty_value=None,
         required=False,
     )
-
-
-class Echo:
-    """A file-like object whose write returns the line, to stream a CSV."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-CSV_HEADER = ["id", "created_at", "guess", "confidence", "label", "model_version", "drawing_url"]
-
-
-def csv_lines(request: HttpRequest, predictions: QuerySet) -> Iterator[str]:
-    writer = csv.writer(Echo())
-    yield writer.writerow(CSV_HEADER)
-    rows = predictions.values_list(
-        "id", "created_at", "digit", "confidence", "label", "model_version", "drawing"
-    )
-    storage = drawing_storage()
-    for pk, created_at, digit, confidence, label, version, drawing in rows.iterator():
-        yield writer.writerow(
-            [
-                pk,
-                created_at.isoformat(),
-                digit,
-                f"{confidence:.4f}",
-                "" if label is None else label,
-                version,
-                request.build_absolute_uri(storage.url(drawing)),
-            ]
-        )
-
-
-def heat_level(count: int, total: int) -> int:
-    """0..10: the share of a true digit's drawings that fall in one cell."""
-    return round(10 * count / total) if total else 0
-
-
-def day_bar(index: int, day: object, count: int, busiest: int) -> dict:
-    """One bar of the per-day chart, in a viewBox 10 units wide per day, 100 high."""
-    height = round(100 * count / busiest) if busiest else 0
-    return {"x": 10 * index + 1, "y": 100 - height, "height": height, "day": day, "count": count}
 
 
 @admin.register(Prediction)
@@ -272,41 +203,10 @@ class PredictionAdmin(admin.ModelAdmin):
     def get_urls(self) -> list[URLPattern]:
         statistics = path(
             "statistics/",
-            self.admin_site.admin_view(self.statistics_view),
+            self.admin_site.admin_view(partial(statistics_view, self)),
             name="recognizer_prediction_statistics",
         )
         return [statistics, *super().get_urls()]
-
-    def statistics_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        stats = selectors.history_statistics()
-        columns = [row.labelled for row in stats.by_digit]
-        confusion_rows = [
-            (
-                guess,
-                [
-                    (truth, count, heat_level(count, columns[truth]), guess == truth)
-                    for truth, count in enumerate(counts)
-                ],
-            )
-            for guess, counts in enumerate(stats.confusion)
-        ]
-        busiest = max((count for _, count in stats.per_day), default=0)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Statistics",
-            "opts": self.model._meta,
-            "stats": stats,
-            "confusion_rows": confusion_rows,
-            "day_bars": [
-                day_bar(index, day, count, busiest)
-                for index, (day, count) in enumerate(stats.per_day)
-            ],
-            "chart_width": 10 * len(stats.per_day),
-            "busiest_day": busiest,
-        }
-        return TemplateResponse(request, "admin/recognizer/prediction/statistics.html", context)
 
     def delete_model(self, request: HttpRequest, obj: Prediction) -> None:
         services.predictions_delete(predictions=Prediction.objects.filter(pk=obj.pk))

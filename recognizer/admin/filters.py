@@ -1,0 +1,35 @@
+"""The filters of the list of predictions."""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from recognizer import selectors
+from recognizer.admin.scale import IndexedValuesFilter
+
+
+class CorrectnessFilter(admin.SimpleListFilter):
+    title = "guess was"
+    parameter_name = "correct"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "right"), ("no", "wrong"), ("unknown", "not labelled")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(selectors.CORRECT)
+        if self.value() == "no":
+            return queryset.filter(selectors.WRONG)
+        if self.value() == "unknown":
+            return queryset.filter(label__isnull=True)
+        return queryset
+
+
+class ModelVersionFilter(IndexedValuesFilter):
+    """Each model version that made predictions; one chosen is listed quickly."""
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        versions = self.used_parameters.get(self.lookup_kwarg) or []
+        if len(versions) != 1:
+            return super().queryset(request, queryset)  # none, or Django's own handling
+        return selectors.of_model_version(queryset, versions[0])
