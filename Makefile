@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 MANAGE := DEBUG=1 $(BIN)/python manage.py
 SERVE_MANAGE := DEBUG=0 $(BIN)/python manage.py
 
-.PHONY: run serve test lint format train superuser browser clean
+.PHONY: run serve test lint format train superuser system-packages clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -41,15 +41,16 @@ serve: $(VENV)/.runtime
 	HOST=$(HOST) PORT=$(PORT) DEBUG=0 SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
 	  exec $(BIN)/gunicorn --config gunicorn.conf.py digitsite.wsgi
 
-## test: set up (tools and Chromium included), lint, run the whole suite
-test: $(VENV)/.dev browser
+## test: set up (tools, Chromium and Redis included), lint, run the whole suite
+test: $(VENV)/.dev system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-## browser: Debian's Chromium for the end-to-end tests (Playwright cannot download one here)
-browser:
-	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+## system-packages: Debian's Chromium (Playwright cannot download one here) and Redis for the tests
+system-packages:
+	@test -x /usr/bin/chromium -a -x /usr/bin/redis-server || { $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium redis-server; }
 
 ## format: apply ruff's formatting and safe fixes
 format: $(VENV)/.dev

@@ -9,6 +9,7 @@ required. `make run` turns DEBUG on for local use.
 from pathlib import Path
 
 import environ
+from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -154,12 +155,35 @@ MEDIA_ROOT = project_path("MEDIA_ROOT", "var/media")
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Drawings go to their own named storage: files under MEDIA_ROOT.
+# Drawings go to their own named storage: files under MEDIA_ROOT, or with
+# S3_BUCKET an S3-compatible bucket shared by every app server.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "drawings": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+S3_BUCKET = env.str("S3_BUCKET", default="")
+if S3_BUCKET:
+    # Credentials and region come from boto3's own variables
+    # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_S3_REGION_NAME).
+    S3_OPTIONS = {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+        "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+        # Our names are unique by construction: no exists-then-write check.
+        "file_overwrite": True,
+        "querystring_expire": 300,
+        "client_config": BotoConfig(
+            # Checksum headers that boto3 sends by default are refused by
+            # some S3-compatible servers; send them only where S3 needs them.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            connect_timeout=env.int("S3_CONNECT_TIMEOUT_SECONDS", default=3),
+            read_timeout=env.int("S3_READ_TIMEOUT_SECONDS", default=10),
+            retries={"max_attempts": 2, "mode": "standard"},
+        ),
+    }
+    STORAGES["drawings"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": S3_OPTIONS}
 
 # Trained model artifacts; the recognizer never unpickles anything from elsewhere.
 MODEL_DIR = project_path("MODEL_DIR", "var/models")
@@ -181,7 +205,22 @@ MAX_IMAGE_SIDE = env.int("MAX_IMAGE_SIDE", default=2048)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
+# Local memory by default, so throttle limits count per process; REDIS_URL
+# makes them count across every process and machine.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            **env.cache_url_config(REDIS_URL),
+            # A cache that does not answer must not hold requests up.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
 REST_FRAMEWORK = {
+    # Load balancers in front: the client is the address they add to
+    # X-Forwarded-For. 0 trusts no such header, so no client can pick its own.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "DEFAULT_PARSER_CLASSES": [

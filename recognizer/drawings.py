@@ -2,13 +2,17 @@
 
 import datetime
 import io
+import logging
 import uuid
 
+from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.functional import LazyObject, empty
 from PIL import Image
+
+logger = logging.getLogger(__name__)
 
 STORAGE_ALIAS = "drawings"
 # Canvas drawings are mostly white runs: level 3 packs them nearly as tight as
@@ -48,3 +52,22 @@ def drawing_png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.convert("L").save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
+
+
+class StorageUnavailable(Exception):
+    """The drawings' storage did not answer (a full disk, an unreachable bucket...)."""
+
+
+def drawing_open(name: str) -> File:
+    """Return a stored drawing opened for reading; FileNotFoundError if it is gone.
+
+    Any other failure is the storage's (each backend raises its own kinds:
+    OSError, botocore's errors...): StorageUnavailable.
+    """
+    try:
+        return drawings.open(name, "rb")
+    except FileNotFoundError:
+        raise
+    except Exception as error:
+        logger.error("could not read the drawing %s: %s", name, error)
+        raise StorageUnavailable("The drawing could not be read; try again shortly.") from error

@@ -6,8 +6,11 @@ so that a failing readiness probe names what is wrong.
 
 import os
 
+from django.core.cache import cache
 from django.db import DatabaseError
+from redis.exceptions import RedisError
 
+from recognizer.drawings import drawing_storage
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.model_service import get_model_service
 from recognizer.models import Prediction
@@ -20,6 +23,25 @@ def database_check() -> dict:
     except DatabaseError as error:
         return {"status": "error", "detail": str(error)}
     return {"status": "ok"}
+
+
+def cache_check() -> dict:
+    """Return whether the cache (where throttling counts) answers."""
+    try:
+        cache.get("readyz")
+    except RedisError as error:
+        return {"status": "error", "detail": str(error)}
+    return {"status": "ok", "backend": type(cache).__name__}
+
+
+def storage_check() -> dict:
+    """Return whether the drawings' storage answers."""
+    storage = drawing_storage()
+    try:
+        storage.exists("drawings")
+    except Exception as error:  # each storage backend raises its own kinds
+        return {"status": "error", "detail": str(error)}
+    return {"status": "ok", "backend": storage.__class__.__name__}  # (the proxied class)
 
 
 def model_check() -> dict:
@@ -44,4 +66,9 @@ def model_check() -> dict:
 
 def readiness() -> dict:
     """Return every component's check, by name."""
-    return {"database": database_check(), "model": model_check()}
+    return {
+        "database": database_check(),
+        "cache": cache_check(),
+        "storage": storage_check(),
+        "model": model_check(),
+    }

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from recognizer.drawings import drawing_storage
@@ -91,6 +92,11 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"Drawing {self.pk}: guessed {self.digit}"
+
+    @property
+    def drawing_url(self) -> str:
+        """The drawing's address on this site, whatever storage holds the file."""
+        return reverse("recognizer:drawing", args=[self.drawing.name])
 
     def drawn_in(self, session_key: str | None) -> bool:
         """Whether the drawing was made in the browser session with this key."""

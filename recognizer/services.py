@@ -12,7 +12,12 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from recognizer.drawings import drawing_name, drawing_png, drawing_storage
+from recognizer.drawings import (
+    StorageUnavailable,
+    drawing_name,
+    drawing_png,
+    drawing_storage,
+)
 from recognizer.ml.decoding import Drawing
 from recognizer.model_service import get_model_service
 from recognizer.models import Prediction
@@ -21,7 +26,7 @@ from recognizer.selectors import Orphans
 logger = logging.getLogger(__name__)
 
 
-class DrawingNotStored(Exception):
+class DrawingNotStored(StorageUnavailable):
     """The drawing's file could not be written (disk full, bucket unreachable...)."""
 
 
@@ -87,7 +92,7 @@ def drawing_files(predictions: Sequence[Prediction], pngs: Sequence[bytes]) -> I
         for prediction, png in zip(predictions, pngs, strict=True):
             names.append(storage.save(drawing_name(prediction.created_at), ContentFile(png)))
             prediction.drawing = names[-1]
-    except OSError as error:
+    except Exception as error:  # each storage backend raises its own kinds
         logger.error("could not store a drawing: %s", error)
         for name in names:
             storage.delete(name)

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from recognizer import health, selectors
 from recognizer.api.authentication import SessionCsrfAuthentication
 from recognizer.api.permissions import IsStaffOrDrawer
+from recognizer.drawings import drawing_open
 from recognizer.errors import error_response, retry_headers
 from recognizer.models import Prediction
 
@@ -65,7 +66,7 @@ class DrawingFileView(generics.GenericAPIView):
     def get(self, request: Request, name: str) -> FileResponse:
         prediction = self.get_object()
         try:
-            file = prediction.drawing.open("rb")
+            file = drawing_open(prediction.drawing.name)
         except FileNotFoundError:
             raise NotFound("The drawing's file is missing.") from None
         # Our own re-encoded PNG, so the type is known; never sniffed.

@@ -1,13 +1,18 @@
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import redis
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 
+from recognizer.api.throttling import ClientRateThrottle
 from recognizer.ml import artifacts, training
 from recognizer.model_service import get_model_service
+from tests.backing import create_bucket, redis_server, s3_server, s3_storage_options
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +88,66 @@ def staff_user(django_user_model):
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis server for this run (Debian's redis-server)."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+def redis_cache(settings, redis_url: str) -> Iterator[str]:
+    """Django's cache on the Redis server, emptied after the test."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    yield redis_url
+    redis.Redis.from_url(redis_url).flushdb()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real S3-compatible server for this run (moto in server mode)."""
+    with s3_server(tmp_path_factory.mktemp("s3")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3_drawings(settings, s3_endpoint: str) -> str:
+    """Drawings stored in a bucket of this test's own; returns the bucket's name."""
+    bucket = create_bucket(s3_endpoint, f"drawings-{uuid.uuid4().hex[:12]}")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "drawings": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": s3_storage_options(s3_endpoint, bucket),
+        },
+    }
+    return bucket
+
+
+@pytest.fixture
+def low_rates(monkeypatch):
+    """Anonymous clients: two predictions and two corrections a minute; users: three.
+
+    (DRF reads the rates once, at import.)
+    """
+    monkeypatch.setattr(
+        ClientRateThrottle,
+        "THROTTLE_RATES",
+        {
+            "predict_anon": "2/minute",
+            "feedback_anon": "2/minute",
+            "predict_user": "3/minute",
+            "feedback_user": "3/minute",
+        },
+    )
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,3 +1,4 @@
+import csv
 import re
 from pathlib import Path
 
@@ -5,6 +6,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from recognizer import services
 from recognizer.models import Prediction
 from tests.drawings import ONE, SEVEN, ZERO, canvas_image, data_uri, png_bytes
 
@@ -167,18 +169,34 @@ class TestBulkActions:
         one.refresh_from_db()
         assert (one.label, one.labelled_at, one.label_source) == (None, None, "")
 
-    def test_export_selected_as_csv(self, staff_client, history):
+    def test_export_selected_as_csv(self, staff_client, staff_user, history):
+        services.prediction_label(
+            prediction=history["zero"],
+            label=6,
+            source=Prediction.LabelSource.STAFF,
+            user=staff_user,
+        )
+        Prediction.objects.filter(pk=history["one"].pk).update(label=None)
         selected = [history["one"], history["zero"]]
         response = run_action(staff_client, "export_csv", selected)
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert "attachment" in response["Content-Disposition"]
         lines = b"".join(response.streaming_content).decode().splitlines()
-        assert lines[0] == "id,created_at,guess,confidence,label,model_version,drawing_url"
-        rows = [line.split(",") for line in lines[1:]]
-        assert [int(row[0]) for row in rows] == [history["zero"].pk, history["one"].pk]
+        rows = list(csv.DictReader(lines))
+        assert list(rows[0]) == [
+            *("id", "created_at", "digit", "confidence", "label", "label_source"),
+            *("labelled_by", "labelled_at", "source", "model_version", "drawing_url"),
+        ]
+        assert [int(row["id"]) for row in rows] == [history["zero"].pk, history["one"].pk]
         zero = Prediction.objects.get(pk=history["zero"].pk)
-        assert rows[0][2:6] == [str(zero.digit), f"{zero.confidence:.4f}", "6", zero.model_version]
-        assert rows[0][6] == f"http://testserver{zero.drawing.url}"
+        assert rows[0]["digit"] == str(zero.digit)
+        assert rows[0]["confidence"] == f"{zero.confidence:.4f}"
+        assert (rows[0]["label"], rows[0]["label_source"]) == ("6", zero.label_source)
+        assert rows[0]["labelled_at"] == zero.labelled_at.isoformat()
+        assert rows[0]["labelled_by"] == "reviewer"
+        assert (rows[0]["source"], rows[0]["model_version"]) == (zero.source, zero.model_version)
+        assert rows[0]["drawing_url"] == f"http://testserver/media/{zero.drawing.name}"
+        assert rows[1]["label"] == rows[1]["labelled_at"] == rows[1]["labelled_by"] == ""
 
 
 class TestStatistics:

@@ -150,7 +150,7 @@ def test_drawings_go_to_the_storage_named_drawings(settings):
     }
     answer = APIClient().post("/api/predict/", {"image": one_data_uri()}, format="json").json()
     prediction = Prediction.objects.get(pk=answer["id"])
-    assert isinstance(drawing_storage()._wrapped, InMemoryStorage)
+    assert isinstance(drawing_storage(), InMemoryStorage)
     with prediction.drawing.open("rb") as stored:
         assert Image.open(stored).size == (280, 280)
     assert not any(Path(settings.MEDIA_ROOT).rglob("*.png"))

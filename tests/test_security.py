@@ -6,36 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from recognizer.api.throttling import ClientRateThrottle
 from tests.drawings import one_data_uri
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def low_rates(monkeypatch):
-    """Anonymous clients: two predictions and two corrections a minute; users: three.
-
-    (DRF reads the rates once, at import.)
-    """
-    monkeypatch.setattr(
-        ClientRateThrottle,
-        "THROTTLE_RATES",
-        {
-            "predict_anon": "2/minute",
-            "feedback_anon": "2/minute",
-            "predict_user": "3/minute",
-            "feedback_user": "3/minute",
-        },
-    )
-    cache.clear()
-    yield
-    cache.clear()
 
 
 class TestThrottling:

@@ -5,8 +5,7 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-
-from recognizer.drawings import drawing_storage
+from django.urls import reverse
 
 
 class Echo:
@@ -16,25 +15,35 @@ class Echo:
         return value
 
 
-CSV_HEADER = ["id", "created_at", "guess", "confidence", "label", "model_version", "drawing_url"]
+COLUMNS = {
+    "id": "id",
+    "created_at": "created_at",
+    "digit": "digit",
+    "confidence": "confidence",
+    "label": "label",
+    "label_source": "label_source",
+    "labelled_by": "labelled_by__username",
+    "labelled_at": "labelled_at",
+    "source": "source",
+    "model_version": "model_version",
+    "drawing_url": "drawing",
+}
+
+
+def csv_cell(value: object) -> str:
+    """Return a value as the CSV shows it: dates in ISO 8601, nothing for None."""
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 def csv_lines(request: HttpRequest, predictions: QuerySet) -> Iterator[str]:
+    """Yield the CSV lines of the predictions, a header first."""
     writer = csv.writer(Echo())
-    yield writer.writerow(CSV_HEADER)
-    rows = predictions.values_list(
-        "id", "created_at", "digit", "confidence", "label", "model_version", "drawing"
-    )
-    storage = drawing_storage()
-    for pk, created_at, digit, confidence, label, version, drawing in rows.iterator():
-        yield writer.writerow(
-            [
-                pk,
-                created_at.isoformat(),
-                digit,
-                f"{confidence:.4f}",
-                "" if label is None else label,
-                version,
-                request.build_absolute_uri(storage.url(drawing)),
-            ]
-        )
+    yield writer.writerow(COLUMNS)
+    for row in predictions.values_list(*COLUMNS.values()).iterator():
+        *cells, drawing = row
+        url = request.build_absolute_uri(reverse("recognizer:drawing", args=[drawing]))
+        yield writer.writerow([*map(csv_cell, cells), url])

@@ -126,7 +126,7 @@ class PredictionAdmin(admin.ModelAdmin):
         return format_html(
             '<img class="drawing-thumbnail" src="{}" width="56" height="56" alt="drawing {}" '
             'loading="lazy">',
-            prediction.drawing.url,
+            prediction.drawing_url,
             prediction.pk,
         )
 
@@ -134,7 +134,7 @@ class PredictionAdmin(admin.ModelAdmin):
     def drawing_large(self, prediction: Prediction) -> str:
         return format_html(
             '<img class="drawing-large" src="{}" width="280" height="280" alt="drawing {}">',
-            prediction.drawing.url,
+            prediction.drawing_url,
             prediction.pk,
         )
 

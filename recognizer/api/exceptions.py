@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from recognizer import services
+from recognizer.drawings import StorageUnavailable
 from recognizer.errors import error_body, retry_headers
 from recognizer.ml import decoding
 from recognizer.ml.serving import ModelUnavailable
@@ -39,7 +40,7 @@ DOMAIN_ERRORS: list[tuple[type[Exception], int, str | None]] = [
     (services.PredictionNotFound, status.HTTP_400_BAD_REQUEST, "does_not_exist"),
     (services.NotReplaceable, status.HTTP_403_FORBIDDEN, None),
     (ModelUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "model_not_ready"),
-    (services.DrawingNotStored, status.HTTP_503_SERVICE_UNAVAILABLE, "storage_unavailable"),
+    (StorageUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "storage_unavailable"),
 ]
 
 

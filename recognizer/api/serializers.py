@@ -100,7 +100,7 @@ class StoredPredictionSerializer(serializers.ModelSerializer):
 
     def get_drawing_url(self, prediction: Prediction) -> str:
         request = self.context.get("request")
-        url = prediction.drawing.url
+        url = prediction.drawing_url
         return request.build_absolute_uri(url) if request is not None else url
 
 
