@@ -22,7 +22,9 @@ LOG_TEMPERATURES = (np.log(0.1), np.log(20.0))  # where the temperature is searc
 Weights = tuple[list[np.ndarray], list[np.ndarray]]  # stacked coefs and intercepts
 
 
-def _fit_member(params: dict[str, Any], X: np.ndarray, y: np.ndarray, rows: np.ndarray) -> Any:
+def _fit_member(
+    params: dict[str, Any], X: np.ndarray, y: np.ndarray, rows: np.ndarray
+) -> MLPClassifier:
     # One BLAS thread per member: measured 2-10x faster than two on 2 busy
     # cores, and members already run in parallel. max_iter is a deliberate
     # budget (the data are fresh distortions, not a converging fit): its
@@ -33,7 +35,7 @@ def _fit_member(params: dict[str, Any], X: np.ndarray, y: np.ndarray, rows: np.n
 
 
 def _stack(members: list[MLPClassifier]) -> Weights:
-    """The members' weights stacked layer by layer: (n_members, in, out) each."""
+    """Return the members' weights stacked layer by layer: (n_members, in, out) each."""
     layers = range(len(members[0].coefs_))
     return (
         [np.stack([m.coefs_[i] for m in members]) for i in layers],
@@ -42,7 +44,7 @@ def _stack(members: list[MLPClassifier]) -> Weights:
 
 
 def _logits(weights: Weights, X: np.ndarray) -> np.ndarray:
-    """(n_members, n_samples, n_classes) pre-softmax outputs of the members."""
+    """Return the members' pre-softmax outputs: (n_members, n_samples, n_classes)."""
     coefs, intercepts = weights
     h = X
     for i, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
@@ -62,7 +64,7 @@ def softmax_mean(logits: np.ndarray, temperature: float) -> np.ndarray:
 
 
 def _temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """The temperature with the lowest log-loss of the averaged probabilities."""
+    """Return the temperature with the lowest log-loss of the averaged probabilities."""
     labels = np.arange(logits.shape[-1])
     found = minimize_scalar(
         lambda log_t: log_loss(y, softmax_mean(logits, np.exp(log_t)), labels=labels),
@@ -147,7 +149,7 @@ class MLPEnsemble(ClassifierMixin, BaseEstimator):
         return self
 
     def _folds(self, X: np.ndarray, y: np.ndarray, groups: Any) -> list:
-        """(train, test) row indices of the calibration folds, whole groups held out."""
+        """Return the calibration folds' (train, test) row indices, whole groups held out."""
         if self.calibration_folds < 2:
             return []
         # Stratified as well as grouped: every fold must train on every class.

@@ -96,8 +96,8 @@ def training_rows(
     extra_repeat: int,
     progress: Stage,
 ) -> TrainingRows:
-    """The 75% training split of load_digits, each image followed by ``factor``
-    distorted copies, then each extra drawing ``extra_repeat`` times."""
+    """Return the 75% training split of load_digits, each image followed by
+    ``factor`` distorted copies, then each extra drawing ``extra_repeat`` times."""
     if len(extra_images) != len(extra_labels):
         raise ValueError("extra_images and extra_labels differ in length")
     images, _, labels, _ = digits_split()
@@ -129,7 +129,7 @@ def training_rows(
 
 
 def cv_accuracy(classifier: MLPEnsemble, rows: TrainingRows) -> float | None:
-    """Accuracy of the held-out guesses on the undistorted load_digits images."""
+    """Return the accuracy of the held-out guesses on the undistorted load_digits images."""
     if classifier.held_out_predictions_ is None:
         return None
     guesses = classifier.held_out_predictions_[rows.originals]
@@ -137,7 +137,7 @@ def cv_accuracy(classifier: MLPEnsemble, rows: TrainingRows) -> float | None:
 
 
 def describe(pipeline: Pipeline, factor: int, seed: int) -> dict[str, Any]:
-    """The metadata telling how a fitted pipeline was trained and what it learnt."""
+    """Return the metadata telling how a fitted pipeline was trained and what it learnt."""
     classifier: MLPEnsemble = pipeline.named_steps["classifier"]
     return {
         "algorithm": f"MLPEnsemble ({classifier.n_members} x MLPClassifier, averaged)",
