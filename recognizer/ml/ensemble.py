@@ -83,7 +83,7 @@ class MLPEnsemble(ClassifierMixin, BaseEstimator):
     members are also fitted on all folds but one and predict the rows of the
     other; below 2 the temperature stays 1. ``held_out_predictions_`` are those
     predictions' classes, row by row (None without folds), like
-    ``cross_val_predict``'s.
+    ``cross_val_predict``'s. ``n_iter_``: the final members' iteration counts.
 
     Prediction is one batched NumPy product per layer over the stacked weights:
     bench/recognition.py shows what that saves over a scikit-learn call per member.
