@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 TOLERANCE = 0.01
 
 Message = Callable[[str], None]
-Stage = Callable[[str, int, int], None]
 
 # Synthetic drawings per digit and background in the evaluation recorded with
 # each model: about 30 seconds of rendering and scoring for 2,900 drawings.
@@ -155,7 +154,7 @@ def train_model(
     fast: bool = False,
     run_evaluation: bool = True,
     message: Message = lambda text: None,
-    progress: Stage = lambda stage, done, total: None,
+    progress: training.Stage = lambda stage, done, total: None,
 ) -> TrainingOutcome:
     """Train, save, compare with the model in service, and activate if not worse.
 

@@ -33,7 +33,8 @@ def one_ink() -> np.ndarray:
 
 
 def test_a_guess_has_a_digit_ten_probabilities_and_the_features(model_dir, one_ink):
-    guess = ModelService(model_dir).current().predict(one_ink)
+    model = ModelService(model_dir).current()
+    guess = model.predict(one_ink)
     assert guess.digit == 1
     assert len(guess.probabilities) == 10
     assert sum(guess.probabilities) == pytest.approx(1.0)
@@ -41,6 +42,10 @@ def test_a_guess_has_a_digit_ten_probabilities_and_the_features(model_dir, one_i
     assert len(guess.features) == 64
     assert all(isinstance(value, int) and 0 <= value <= 16 for value in guess.features)
     assert guess.model_version == artifacts.active_version(model_dir)
+    # The same figures as the whole pipeline gives, and the features it computes.
+    assert guess.probabilities == pytest.approx(model.pipeline.predict_proba([one_ink])[0])
+    features = model.pipeline.named_steps["features"].transform([one_ink])[0]
+    assert guess.features == np.rint(features).astype(int).tolist()
 
 
 def test_the_model_is_loaded_once_for_many_predictions(model_dir, one_ink):
@@ -77,7 +82,7 @@ def test_activating_another_version_is_picked_up_without_restart(model_dir, trai
     clock = FakeClock()
     service = ModelService(model_dir, recheck_seconds=1.0, clock=clock)
     first = service.current().version
-    other = copy.deepcopy(training_result.pipeline).set_params(classifier__temperature=2.0)
+    other = copy.deepcopy(training_result.pipeline).set_params(features__min_ink=0.25)
     second = artifacts.save_artifact(other, training_result.metadata, model_dir).version
     artifacts.activate(model_dir, second)
 

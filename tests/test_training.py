@@ -31,11 +31,16 @@ def test_the_held_out_quarter_is_recognised(result):
 
 def test_metadata_describes_the_model(result):
     metadata = result.metadata
+    classifier = result.pipeline.named_steps["classifier"]
     assert metadata["algorithm"].startswith("MLPEnsemble")
     assert metadata["parameters"]["augmentation_factor"] == training.FAST_FACTOR
     assert metadata["parameters"]["features"]["deskew"] is True
-    # Probabilities are calibrated on the cross-validation folds.
-    assert metadata["parameters"]["classifier"]["temperature"] > 0
+    # The parameters are the ones it was trained with, n_jobs included.
+    assert metadata["parameters"]["classifier"] == classifier.get_params()
+    assert metadata["parameters"]["classifier"]["n_jobs"] == 1
+    assert metadata["cv_folds"] == metadata["parameters"]["classifier"]["calibration_folds"] == 2
+    # The temperature learnt on the cross-validation folds is the one in use.
+    assert metadata["temperature"] == classifier.temperature_ != 1.0
     assert metadata["libraries"]["scikit-learn"]
     assert metadata["trained_at"].endswith("+00:00")
     assert metadata["train_seconds"] > 0
@@ -54,13 +59,23 @@ def test_probabilities_are_a_distribution_even_for_a_blank_drawing(result):
     assert np.allclose(probabilities.sum(axis=1), 1.0)
 
 
-def test_the_same_seed_trains_the_same_model():
-    options = {"factor": 0, "cv_folds": 0, "n_jobs": 1, "classifier_params": {"max_iter": 3}}
-    first, second = training.train(seed=4, **options), training.train(seed=4, **options)
-    images = [ink_shape("bar"), ink_shape("loop")]
-    assert np.array_equal(
-        first.pipeline.predict_proba(images), second.pipeline.predict_proba(images)
+def test_the_recorded_parameters_train_the_same_model_again():
+    options = {"factor": 0, "cv_folds": 2, "n_jobs": 1, "classifier_params": {"max_iter": 3}}
+    first = training.train(seed=4, **options)
+    again = training.build_pipeline(**first.metadata["parameters"]["classifier"])
+    rows = training.training_rows(
+        again.named_steps["features"],
+        factor=0,
+        seed=4,
+        n_jobs=1,
+        extra_images=(),
+        extra_labels=(),
+        extra_repeat=1,
+        progress=lambda stage, done, total: None,
     )
+    again.named_steps["classifier"].fit(rows.X, rows.y, groups=rows.groups)
+    images = [ink_shape("bar"), ink_shape("loop")]
+    assert np.array_equal(first.pipeline.predict_proba(images), again.predict_proba(images))
 
 
 def test_corrected_drawings_are_learnt():
@@ -128,7 +143,7 @@ class TestArtifacts:
             artifacts.activate(tmp_path, "0123456789ab")
 
     def test_list_shows_complete_artifacts_oldest_first(self, result, tmp_path):
-        other = copy.deepcopy(result.pipeline).set_params(classifier__temperature=2.0)
+        other = copy.deepcopy(result.pipeline).set_params(features__min_ink=0.25)
         new = artifacts.save_artifact(other, {**result.metadata, "trained_at": "2"}, tmp_path)
         old = artifacts.save_artifact(
             result.pipeline, {**result.metadata, "trained_at": "1"}, tmp_path

@@ -23,8 +23,9 @@ import joblib
 
 ACTIVE_FILE = "ACTIVE"
 # Raised whenever a new pipeline could not run an older artifact's pickled
-# steps (2: deskewing features + MLP ensemble, replacing 1: kNN).
-FORMAT = 2
+# steps (2: deskewing features + MLP ensemble, replacing 1: kNN; 3: the
+# ensemble's temperature is learnt in fit, temperature_, no longer a parameter).
+FORMAT = 3
 VERSION_LENGTH = 12
 _VERSION = re.compile(rf"^[0-9a-f]{{{VERSION_LENGTH}}}$")
 

@@ -17,7 +17,7 @@ from recognizer.ml.preprocessing import DigitFeatures
 Progress = Callable[[int, int], None]
 
 RENDER = 32  # the 8x8 images are redrawn at 32x32, the optdigits bitmap size
-CANVAS = 48  # room for rotations and scalings without clipping
+PADDED_SIDE = 48  # the redraw centred on a square this wide: room to rotate and scale it
 
 
 @dataclass(frozen=True)
@@ -28,26 +28,27 @@ class Distortion:
     shear: float = 0.3
     scale: float = 0.15  # overall size
     aspect: float = 0.15  # width relative to height
-    shift: float = 2.0  # pixels of the 48x48 canvas
-    elastic_rms: float = 1.5  # displacement RMS in pixels (~3% of the canvas)
+    shift: float = 2.0  # pixels of the 48x48 padded square
+    elastic_rms: float = 1.5  # displacement RMS in pixels (~3% of the padded square)
     elastic_sigma: float = 6.0  # spacing of the displacement field's knots in pixels
     threshold: tuple[float, float] = (0.25, 0.75)  # binarisation level: stroke width
 
 
 def render_large(image: np.ndarray) -> np.ndarray:
-    """Bilinear 32x32 redraw of an 8x8 image, centred on the 48x48 canvas."""
+    """Bilinear 32x32 redraw of an 8x8 image, centred on a 48x48 padded square."""
     pil = Image.fromarray(np.asarray(image, dtype=np.float32), mode="F")
     big = np.asarray(pil.resize((RENDER, RENDER), Image.Resampling.BILINEAR))
-    canvas = np.zeros((CANVAS, CANVAS), dtype=np.float32)
-    o = (CANVAS - RENDER) // 2
+    canvas = np.zeros((PADDED_SIDE, PADDED_SIDE), dtype=np.float32)
+    o = (PADDED_SIDE - RENDER) // 2
     canvas[o : o + RENDER, o : o + RENDER] = big
     return canvas
 
 
-# Output pixel coordinates relative to the canvas centre, (x, y) rows: shared
+# Output pixel coordinates relative to the square's centre, (x, y) rows: shared
 # by every distortion.
-_CENTRE = (CANVAS - 1) / 2
-_GRID = np.stack(np.meshgrid(np.arange(CANVAS), np.arange(CANVAS))).reshape(2, -1) - _CENTRE
+_CENTRE = (PADDED_SIDE - 1) / 2
+_AXIS = np.arange(PADDED_SIDE)
+_GRID = np.stack(np.meshgrid(_AXIS, _AXIS)).reshape(2, -1) - _CENTRE
 
 
 @lru_cache(maxsize=8)
@@ -61,7 +62,7 @@ def _smooth_basis(n: int, spacing: float) -> np.ndarray:
 
 
 def distort(image: np.ndarray, rng: np.random.Generator, d: Distortion) -> np.ndarray:
-    """One random affine + elastic distortion and a stroke-width change of a canvas."""
+    """One random affine + elastic distortion and a stroke-width change of a padded redraw."""
     theta = np.deg2rad(rng.uniform(-d.rotation_deg, d.rotation_deg))
     shear = rng.uniform(-d.shear, d.shear)
     size = 1.0 + rng.uniform(-d.scale, d.scale)
@@ -73,11 +74,13 @@ def distort(image: np.ndarray, rng: np.random.Generator, d: Distortion) -> np.nd
     forward = forward @ np.diag([size * aspect, size])
     src = np.linalg.inv(forward) @ (_GRID - shift) + _CENTRE
     if d.elastic_rms > 0:
-        basis = _smooth_basis(CANVAS, d.elastic_sigma)
+        basis = _smooth_basis(PADDED_SIDE, d.elastic_sigma)
         noise = rng.standard_normal((2, basis.shape[1], basis.shape[1]))
         field = (basis @ noise @ basis.T).reshape(2, -1)
         src += field * (d.elastic_rms / (field.std() + 1e-12))
-    warped = map_coordinates(image, src[::-1].reshape(2, CANVAS, CANVAS), order=1, cval=0.0)
+    warped = map_coordinates(
+        image, src[::-1].reshape(2, PADDED_SIDE, PADDED_SIDE), order=1, cval=0.0
+    )
     # Mapping a random level to 0.5 (paper and full ink unchanged) moves the
     # preprocessing's binarisation threshold: strokes get thicker or thinner.
     level = rng.uniform(*d.threshold)

@@ -11,11 +11,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import sklearn
+from sklearn.pipeline import Pipeline
 
 from recognizer.ml.artifacts import ACTIVE_FILE, ArtifactError, active_version, load_artifact
 
@@ -40,37 +40,20 @@ class Guess:
 @dataclass(frozen=True)
 class LoadedModel:
     version: str
-    pipeline: object
+    pipeline: Pipeline
     metadata: dict
-    _steps: tuple = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        # The features are kept with each prediction, so the pipeline is run
-        # in two parts: preprocessing, then the rest on its output. The rest
-        # is run step by step, as Pipeline.predict_proba would: for a single
-        # sample, a Pipeline's own per-call machinery costs about as much as
-        # a small classifier.
-        steps = tuple(
-            step for _, step in self.pipeline.steps[1:] if step not in (None, "passthrough")
-        )
-        object.__setattr__(self, "_steps", steps)
 
     @property
-    def features_step(self) -> object:
-        return self.pipeline.named_steps["features"]
+    def features_step(self) -> Pipeline:
+        """The preprocessing part of the pipeline: ink images to feature rows."""
+        return self.pipeline[:1]
 
     def predict(self, ink: np.ndarray) -> Guess:
-        # The input is our own array, finite by construction, and the steps'
-        # parameters were validated when the model was fitted: scikit-learn
-        # need not check them again on every call.
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            features = self.features_step.transform([ink])
-            values = features
-            for step in self._steps[:-1]:
-                values = step.transform(values)
-            row = self._steps[-1].predict_proba(values)[0]
+        # Run in two parts because the features are stored with each prediction.
+        features = self.features_step.transform([ink])
+        row = self.pipeline[1:].predict_proba(features)[0]
         probabilities = [0.0] * N_CLASSES
-        for label, probability in zip(self._steps[-1].classes_, row, strict=True):
+        for label, probability in zip(self.pipeline.classes_, row, strict=True):
             probabilities[int(label)] = float(probability)
         digit = max(range(N_CLASSES), key=probabilities.__getitem__)
         return Guess(

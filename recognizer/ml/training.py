@@ -18,14 +18,13 @@ import numpy as np
 import PIL
 import scipy
 import sklearn
-from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.metrics import accuracy_score, classification_report
-from sklearn.model_selection import KFold, train_test_split
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
 from recognizer.ml.augmentation import augmented_features
-from recognizer.ml.ensemble import MLPEnsemble, softmax_mean
+from recognizer.ml.ensemble import MLPEnsemble
 from recognizer.ml.preprocessing import DigitFeatures
 
 DEFAULT_FACTOR = 20  # distorted copies per training image: the full setting
@@ -33,9 +32,8 @@ FAST_FACTOR = 1  # with FAST_CLASSIFIER: a few seconds, for tests
 FAST_CLASSIFIER = {"n_members": 1, "max_iter": 30}
 FAST_OPTIONS = {"factor": FAST_FACTOR, "classifier_params": FAST_CLASSIFIER, "cv_folds": 2}
 EXTRA_REPEAT = 10  # how much one user-corrected drawing weighs vs one source image
-TEMPERATURES = np.geomspace(0.5, 8.0, 81)  # candidates for the calibration
 
-Stage = Callable[[str, int, int], None]
+Stage = Callable[[str, int, int], None]  # progress(stage, done, total) of a training
 
 
 @dataclass
@@ -75,11 +73,85 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def _fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """The temperature with the lowest log-loss of the averaged probabilities."""
-    rows = np.arange(len(labels))
-    losses = [-np.log(softmax_mean(logits, t)[rows, labels] + 1e-12).mean() for t in TEMPERATURES]
-    return float(TEMPERATURES[int(np.argmin(losses))])
+@dataclass
+class TrainingRows:
+    """Feature rows to train on, with their labels and their groups: an image
+    and its distorted copies are one group, as are the repeats of one drawing,
+    so calibration folds hold out whole groups, never a copy of a row trained on."""
+
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    originals: np.ndarray  # indices of the undistorted load_digits images
+
+
+def training_rows(
+    features: DigitFeatures,
+    *,
+    factor: int,
+    seed: int,
+    n_jobs: int | None,
+    extra_images: Sequence[np.ndarray],
+    extra_labels: Sequence[int],
+    extra_repeat: int,
+    progress: Stage,
+) -> TrainingRows:
+    """Return the 75% training split of load_digits, each image followed by
+    ``factor`` distorted copies, then each extra drawing ``extra_repeat`` times."""
+    if len(extra_images) != len(extra_labels):
+        raise ValueError("extra_images and extra_labels differ in length")
+    images, _, labels, _ = digits_split()
+    X, y = augmented_features(
+        images,
+        labels,
+        features,
+        factor=factor,
+        seed=seed,
+        n_jobs=n_jobs,
+        progress=lambda done, total: progress("augment", done, total),
+    )
+    # Corrected drawings are preprocessed like live ones, not distorted.
+    extra_X = np.repeat(features.transform(extra_images), extra_repeat, axis=0)
+    extra_y = np.repeat(np.asarray(extra_labels, dtype=y.dtype), extra_repeat)
+    sources = len(images) + len(extra_images)
+    groups = np.concatenate(
+        [
+            np.repeat(np.arange(len(images)), factor + 1),
+            np.repeat(np.arange(len(images), sources), extra_repeat),
+        ]
+    )
+    return TrainingRows(
+        X=np.concatenate([X, extra_X]),
+        y=np.concatenate([y, extra_y]),
+        groups=groups,
+        originals=np.arange(0, len(X), factor + 1),
+    )
+
+
+def cv_accuracy(classifier: MLPEnsemble, rows: TrainingRows) -> float | None:
+    """Return the accuracy of the held-out guesses on the undistorted load_digits images."""
+    if classifier.held_out_predictions_ is None:
+        return None
+    guesses = classifier.held_out_predictions_[rows.originals]
+    return float(accuracy_score(rows.y[rows.originals], guesses))
+
+
+def describe(pipeline: Pipeline, factor: int, seed: int) -> dict[str, Any]:
+    """Return the metadata telling how a fitted pipeline was trained and what it learnt."""
+    classifier: MLPEnsemble = pipeline.named_steps["classifier"]
+    return {
+        "algorithm": f"MLPEnsemble ({classifier.n_members} x MLPClassifier, averaged)",
+        "parameters": {
+            "classifier": classifier.get_params(),
+            "features": pipeline.named_steps["features"].get_params(),
+            "augmentation_factor": factor,
+            "seed": seed,
+        },
+        "temperature": classifier.temperature_,
+        "cv_folds": classifier.calibration_folds,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "libraries": library_versions(),
+    }
 
 
 def train(
@@ -96,95 +168,50 @@ def train(
     """Train from nothing: augment the 75% training split, add extras, fit.
 
     ``n_jobs`` processes (joblib; -1: all cores) share the augmentation and the
-    member fits.
-    ``extra_images`` (users' corrected drawings, as ink arrays) with their
-    ``extra_labels`` are preprocessed like live drawings, not distorted, and
-    each counts ``extra_repeat`` times.
+    member fits. ``extra_images`` (users' corrected drawings, as ink arrays)
+    with their ``extra_labels`` each count ``extra_repeat`` times.
     ``classifier_params`` override MLPEnsemble's defaults (FAST_CLASSIFIER with
-    FAST_FACTOR trains in seconds). With ``cv_folds`` >= 2, the folds give the
-    cross-validated accuracy and the data to calibrate the probabilities on.
-    ``progress(stage, done, total)`` is called for "augment", "cross-validate"
-    and "fit".
+    FAST_FACTOR trains in seconds). With ``cv_folds`` >= 2, the classifier's
+    calibration folds give its temperature and the cross-validated accuracy.
+    ``progress(stage, done, total)`` is called for "augment" and "fit".
     """
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
     pipeline = build_pipeline(
-        **{"random_state": seed, "n_jobs": n_jobs, **(classifier_params or {})}
+        **{
+            "random_state": seed,
+            "n_jobs": n_jobs,
+            "calibration_folds": cv_folds,
+            **(classifier_params or {}),
+        }
     )
-    features: DigitFeatures = pipeline.named_steps["features"]
-    classifier: MLPEnsemble = pipeline.named_steps["classifier"]
-    X_train, X_test, y_train, y_test = digits_split()
-    X, y = augmented_features(
-        X_train,
-        y_train,
-        features,
+    rows = training_rows(
+        pipeline.named_steps["features"],
         factor=factor,
         seed=seed,
         n_jobs=n_jobs,
-        progress=lambda done, total: report("augment", done, total),
+        extra_images=extra_images,
+        extra_labels=extra_labels,
+        extra_repeat=extra_repeat,
+        progress=report,
     )
-    if len(extra_images) != len(extra_labels):
-        raise ValueError("extra_images and extra_labels differ in length")
-    if len(extra_images):
-        extra_X = np.repeat(features.transform(extra_images), extra_repeat, axis=0)
-        extra_y = np.repeat(np.asarray(extra_labels, dtype=y.dtype), extra_repeat)
-    else:
-        extra_X, extra_y = np.zeros((0, X.shape[1])), np.zeros(0, dtype=y.dtype)
-
-    cv_accuracy = None
-    if cv_folds >= 2:
-        # Folds split source images, so no distorted copy of a held-out image is
-        # trained on. Accuracy is scored on the held-out originals; the
-        # temperature is fitted on all held-out rows, whose distortions make
-        # them harder, closer to real drawings than the clean originals.
-        source = np.repeat(np.arange(len(X_train)), factor + 1)
-        original = np.arange(len(X)) % (factor + 1) == 0
-        folds = KFold(cv_folds, shuffle=True, random_state=seed).split(X_train)
-        held_logits, held_y, held_original = [], [], []
-        for k, (train_idx, test_idx) in enumerate(folds):
-            report("cross-validate", k, cv_folds)
-            fit_rows, held = np.isin(source, train_idx), np.isin(source, test_idx)
-            member = clone(classifier).fit(
-                np.concatenate([X[fit_rows], extra_X]), np.concatenate([y[fit_rows], extra_y])
-            )
-            held_logits.append(member.logits(X[held]))
-            held_y.append(y[held])
-            held_original.append(original[held])
-        report("cross-validate", cv_folds, cv_folds)
-        logits = np.concatenate(held_logits, axis=1)
-        labels, is_original = np.concatenate(held_y), np.concatenate(held_original)
-        temperature = _fit_temperature(logits, np.searchsorted(np.unique(y), labels))
-        classifier.set_params(temperature=temperature)
-        predicted = np.unique(y)[softmax_mean(logits[:, is_original], temperature).argmax(axis=1)]
-        cv_accuracy = float((predicted == labels[is_original]).mean())
-
     report("fit", 0, 1)
-    X_all, y_all = np.concatenate([X, extra_X]), np.concatenate([y, extra_y])
-    classifier.fit(X_all, y_all)
-    classifier.set_params(n_jobs=None)  # the artifact predicts in-process
+    classifier = pipeline.named_steps["classifier"].fit(rows.X, rows.y, groups=rows.groups)
     report("fit", 1, 1)
-    predicted_test = pipeline.predict(list(X_test))
+    _, X_test, _, y_test = digits_split()
+    predicted = pipeline.predict(list(X_test))
     metadata = {
-        "algorithm": f"MLPEnsemble ({classifier.n_members} x MLPClassifier, averaged)",
-        "parameters": {
-            "classifier": classifier.get_params(),
-            "features": features.get_params(),
-            "augmentation_factor": factor,
-            "seed": seed,
-        },
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "training_samples": len(y_all),
-        "test_samples": len(y_test),
+        **describe(pipeline, factor, seed),
+        "cv_accuracy": cv_accuracy(classifier, rows),
+        "training_samples": len(rows.y),
         "history_samples": len(extra_labels),
         "history_repeat": extra_repeat if len(extra_labels) else 0,
-        "cv_accuracy": cv_accuracy,
-        "cv_folds": cv_folds,
-        "test_accuracy": float(accuracy_score(y_test, predicted_test)),
+        "test_samples": len(y_test),
+        "test_accuracy": float(accuracy_score(y_test, predicted)),
         "train_seconds": round(time.perf_counter() - started, 1),
-        "libraries": library_versions(),
     }
     return TrainingResult(
         pipeline=pipeline,
         metadata=metadata,
-        test_report=classification_report(y_test, predicted_test, digits=4),
+        test_report=classification_report(y_test, predicted, digits=4),
     )
