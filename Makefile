@@ -25,6 +25,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/uv
 ## run: set up, migrate, train a model if none is in service, serve on http://127.0.0.1:8000
 run: $(VENV)/.runtime
 	$(MANAGE) migrate --noinput
+	$(MANAGE) import_models
 	$(MANAGE) train_model --if-missing
 	$(MANAGE) runserver $(HOST):$(PORT)
 
@@ -37,6 +38,7 @@ serve: $(VENV)/.runtime
 	  exit 2; }
 	$(SERVE_MANAGE) collectstatic --noinput --verbosity 0
 	$(SERVE_MANAGE) migrate --noinput
+	$(SERVE_MANAGE) import_models
 	$(SERVE_MANAGE) train_model --if-missing
 	HOST=$(HOST) PORT=$(PORT) DEBUG=0 SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
 	  exec $(BIN)/gunicorn --config gunicorn.conf.py digitsite.wsgi

@@ -15,8 +15,9 @@ time of every request within the period; for this one client sending
 hundreds a second, a per-minute period would mean tens of thousands of
 timestamps pickled on every request, a cost no real mix of clients pays),
 and preferably on a throwaway database and media folder. `--serve` does
-all that itself (temporary SQLite file and media folder, `make serve` on
-the URL's port, stopped at the end):
+all that itself (a temporary copy of the project's SQLite database, for the
+model `make run` serves, a temporary media folder, `make serve` on the
+URL's port, stopped at the end):
 
     .venv/bin/python bench/load.py --serve
     # or, against a server of your own:
@@ -273,6 +274,11 @@ def report(levels: list[Level]) -> None:
 
 
 def start_server(port: int, workdir: Path) -> subprocess.Popen:
+    # A copy of the project's database: the model `make run` serves, and a
+    # history that the benchmark's rows do not end up in.
+    database = PROJECT / "var" / "db.sqlite3"
+    if database.exists():
+        shutil.copyfile(database, workdir / "db.sqlite3")
     env = {
         **os.environ,
         "HOST": "127.0.0.1",

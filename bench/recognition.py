@@ -2,7 +2,7 @@
 
 Decodes, preprocesses and classifies synthetic canvas-like drawings (280x280
 PNGs, transparent background) one at a time, as the API does, with the model
-in service (MODEL_DIR, default var/models) or a freshly trained one
+in service (the project's own, as `make run` serves it) or a freshly trained one
 (--train, which also times training from nothing). Prints the per-drawing
 CPU milliseconds (process time: what the prediction costs the machine, not
 what other processes add) at p50 and p95 for each step and for all three
@@ -34,7 +34,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.neural_network import MLPClassifier  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
-from recognizer.ml import artifacts, training  # noqa: E402
+from recognizer.ml import training  # noqa: E402
 from recognizer.ml.decoding import decode_drawing  # noqa: E402
 from recognizer.ml.synthetic import synthetic_digit_sets  # noqa: E402
 
@@ -59,6 +59,18 @@ def member_classifiers(pipeline: Pipeline) -> list[MLPClassifier]:
         ]
 
 
+def model_in_service() -> object:
+    """The model that `make run` serves: the project's settings and database."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digitsite.settings")
+    os.environ.setdefault("DEBUG", "1")
+    import django
+
+    django.setup()
+    from recognizer.model_service import load_version
+
+    return load_version()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", action="store_true", help="train a model from nothing first")
@@ -74,8 +86,7 @@ def main() -> None:
         )
         pipeline = result.pipeline
     else:
-        directory = Path(os.environ.get("MODEL_DIR", PROJECT / "var" / "models"))
-        pipeline, _ = artifacts.load_artifact(directory, artifacts.active_version(directory))
+        pipeline = model_in_service().pipeline
 
     per_class = max(args.drawings // 10, 1)
     pngs = synthetic_digit_sets(per_class, seed=1, backgrounds=("transparent",))[0]["transparent"]

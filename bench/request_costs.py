@@ -1,8 +1,8 @@
 """Where a stored prediction's CPU goes: each step alone, then whole requests.
 
-In-process, with the production settings (DEBUG off), a throwaway SQLite
-database and media folder, and the model in service (MODEL_DIR, default
-var/models). Renders synthetic 280x280 canvas drawings, as bench/load.py
+In-process, with the production settings (DEBUG off), a throwaway copy of
+the project's SQLite database (for the model in service, as `make run`
+serves it) and a throwaway media folder. Renders synthetic 280x280 canvas drawings, as bench/load.py
 sends, and times each step of a prediction on its own (process CPU, median
 per drawing): reading the JSON body and its data URI, PNG decoding, turning
 the picture into ink, the 8x8 features, the classifier, encoding the stored
@@ -26,6 +26,7 @@ import io
 import json
 import os
 import pstats
+import shutil
 import statistics
 import sys
 import tempfile
@@ -37,6 +38,10 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 WORKDIR = tempfile.TemporaryDirectory(prefix="digits-costs-")
+PROJECT_DATABASE = PROJECT / "var" / "db.sqlite3"
+if not PROJECT_DATABASE.exists():
+    raise SystemExit("No model yet: run `make run` once (it trains one), then try again.")
+shutil.copyfile(PROJECT_DATABASE, f"{WORKDIR.name}/db.sqlite3")
 os.environ.update(
     DJANGO_SETTINGS_MODULE="digitsite.settings",
     DEBUG="0",
@@ -49,7 +54,6 @@ os.environ.update(
     OMP_NUM_THREADS="1",  # one BLAS thread, as in the served processes
 )
 os.environ.setdefault("SECRET_KEY", "cost-bench-only-not-secret")  # in-process, never served
-os.environ.setdefault("MODEL_DIR", str(PROJECT / "var" / "models"))
 
 import django  # noqa: E402
 

@@ -155,11 +155,21 @@ MEDIA_ROOT = project_path("MEDIA_ROOT", "var/media")
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Drawings go to their own named storage: files under MEDIA_ROOT, or with
-# S3_BUCKET an S3-compatible bucket shared by every app server.
+# Trained model artifacts; the recognizer never unpickles anything from elsewhere.
+MODEL_DIR = project_path("MODEL_DIR", "var/models")
+# How often each process looks which model version is in service.
+MODEL_RECHECK_SECONDS = env.float("MODEL_RECHECK_SECONDS", default=1.0)
+
+# Drawings and model artifacts have their own named storages: files under
+# MEDIA_ROOT and MODEL_DIR, or with S3_BUCKET an S3-compatible bucket shared
+# by every app server (artifacts under models/).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "drawings": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "models": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MODEL_DIR},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 S3_BUCKET = env.str("S3_BUCKET", default="")
@@ -184,9 +194,11 @@ if S3_BUCKET:
         ),
     }
     STORAGES["drawings"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": S3_OPTIONS}
+    STORAGES["models"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**S3_OPTIONS, "location": "models"},
+    }
 
-# Trained model artifacts; the recognizer never unpickles anything from elsewhere.
-MODEL_DIR = project_path("MODEL_DIR", "var/models")
 
 # Training: distorted copies made of each load_digits image (20 is the
 # measured sweet spot; 1 trains in seconds), the seed that makes a run

@@ -6,11 +6,10 @@ import logging
 import uuid
 
 from django.core.files import File
-from django.core.files.storage import Storage, storages
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.utils.functional import LazyObject, empty
+from django.core.files.storage import Storage
 from PIL import Image
+
+from recognizer.storage import NamedStorage
 
 logger = logging.getLogger(__name__)
 
@@ -20,21 +19,7 @@ STORAGE_ALIAS = "drawings"
 PNG_COMPRESS_LEVEL = 3
 
 
-class DrawingStorage(LazyObject):
-    """The "drawings" entry of STORAGES, looked up on first use, like `default_storage`."""
-
-    def _setup(self) -> None:
-        self._wrapped = storages[STORAGE_ALIAS]
-
-
-drawings = DrawingStorage()
-
-
-@receiver(setting_changed)
-def forget_drawing_storage(*, setting: str, **kwargs: object) -> None:
-    """Look the storage up again once STORAGES has changed (tests do that)."""
-    if setting == "STORAGES":
-        drawings._wrapped = empty
+drawings = NamedStorage(STORAGE_ALIAS)
 
 
 def drawing_storage() -> Storage:

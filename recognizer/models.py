@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.files.storage import Storage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -6,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recognizer.drawings import drawing_storage
+from recognizer.storage import NamedStorage
 
 DIGIT_CHOICES = [(digit, str(digit)) for digit in range(10)]
 DIGIT_VALIDATORS = [MinValueValidator(0), MaxValueValidator(9)]
@@ -88,6 +90,12 @@ class Prediction(models.Model):
                 name="prediction_labelled_recent",
             ),
             models.Index(fields=["confidence", "id"], name="prediction_confidence"),
+            # Live accuracy per model version: its labelled rows alone.
+            models.Index(
+                fields=["model_version", "label", "digit"],
+                condition=Q(label__isnull=False),
+                name="prediction_version_labelled",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -106,3 +114,86 @@ class Prediction(models.Model):
     def is_correct(self) -> bool | None:
         """Whether the guess was right, or None while nobody has said."""
         return None if self.label is None else self.label == self.digit
+
+
+def model_storage() -> Storage:
+    """Return the storage that holds model artifacts (the "models" entry of STORAGES)."""
+    return model_files
+
+
+model_files = NamedStorage("models")
+
+
+class ModelVersion(models.Model):
+    """One trained model: its artifact, how it was made and how good it is.
+
+    The version is a prefix of the artifact's SHA-256, so the same model
+    always has the same name. At most one version is active (in service)
+    and at most one is the challenger (guessing in shadow).
+    """
+
+    class Role(models.TextChoices):
+        ACTIVE = "active", "in service"
+        CHALLENGER = "challenger", "challenger"
+
+    version = models.CharField(max_length=12, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    trained_by = models.CharField(
+        max_length=200, help_text="Who or what trained it: a command, an account."
+    )
+    algorithm = models.CharField(max_length=200)
+    artifact = models.FileField(storage=model_storage, max_length=200, unique=True)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size_bytes = models.PositiveIntegerField()
+    libraries = models.JSONField(help_text="Library versions it was trained with.")
+    training_data = models.JSONField(default=dict, help_text="What it learnt from.")
+    evaluation = models.JSONField(
+        default=dict, help_text="Figures on sets it never trained on, by set."
+    )
+    metadata = models.JSONField(default=dict, help_text="Parameters and training figures.")
+    role = models.CharField(max_length=10, choices=Role.choices, blank=True, default="")
+    role_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["role"], condition=~Q(role=""), name="one_model_version_per_role"
+            )
+        ]
+        permissions = [("activate_modelversion", "Can put a model version in service")]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class ModelActivation(models.Model):
+    """A change of the model in service (or of the challenger): who, when, from what."""
+
+    class Action(models.TextChoices):
+        ACTIVATE = "activate", "put in service"
+        ROLLBACK = "rollback", "rolled back to"
+        CHALLENGE = "challenge", "made challenger"
+        STOP_CHALLENGE = "stop_challenge", "challenger stopped"
+        PROMOTE = "promote", "challenger promoted"
+
+    action = models.CharField(max_length=16, choices=Action.choices)
+    version = models.ForeignKey(
+        ModelVersion, null=True, on_delete=models.PROTECT, related_name="activations"
+    )
+    previous = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    via = models.CharField(max_length=100, help_text="The command or page that did it.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        get_latest_by = "at"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.version} at {self.at:%Y-%m-%d %H:%M}"

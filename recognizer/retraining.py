@@ -5,21 +5,23 @@ trained on: the held-out quarter of load_digits and the held-out part of the
 labelled history. It replaces it only if it is not worse on either by
 more than TOLERANCE, unless forced. It is also evaluated on drawing-like sets (see
 `recognizer.ml.evaluation`) and the figures are kept in its metadata. Every
-trained artifact is kept, so any version can be activated again later.
+trained version is kept in the model registry, so any can serve again later.
 """
 
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 
-from recognizer import selectors
+from recognizer import registry, selectors
 from recognizer.drawings import drawing_storage
-from recognizer.ml import artifacts, evaluation, training
+from recognizer.ml import evaluation, training
 from recognizer.ml.decoding import DecodingError, decode_drawing
+from recognizer.ml.serving import LoadedModel, ModelUnavailable
+from recognizer.model_service import load_version
+from recognizer.models import ModelVersion
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +61,19 @@ class Comparison:
 
 
 @dataclass
+class HistorySets:
+    """Labelled drawings: those to learn from, and those held out to judge by."""
+
+    images: list[np.ndarray]
+    labels: list[int]
+    held_out: LabelledSet
+    skipped: int
+
+
+@dataclass
 class TrainingOutcome:
     result: training.TrainingResult
-    artifact: artifacts.Artifact
+    model_version: ModelVersion
     previous_version: str | None
     comparison: Comparison
     evaluation: dict[str, evaluation.Evaluation]
@@ -95,14 +107,21 @@ def history_images(items: Sequence[selectors.LabelledDrawing]) -> tuple[list, li
     return images, labels, skipped
 
 
-def current_model(directory: Path) -> tuple[str, object] | None:
-    """The model in service, if there is one this code can run."""
+def current_model() -> LoadedModel | None:
+    """Return the model in service, if there is one this code can run."""
     try:
-        version = artifacts.active_version(directory)
-        pipeline, _ = artifacts.load_artifact(directory, version)
-    except artifacts.ArtifactError:
+        return load_version()
+    except ModelUnavailable:
         return None
-    return version, pipeline
+
+
+def history_sets(with_history: bool) -> HistorySets:
+    """Return the labelled drawings to learn from (if asked) and those held out."""
+    train_items, held_out_items = selectors.labelled_drawings()
+    images, labels, skipped = history_images(train_items if with_history else [])
+    held_out_images, held_out_labels, held_out_skipped = history_images(held_out_items)
+    held_out = LabelledSet("held-out history", held_out_images, held_out_labels)
+    return HistorySets(images, labels, held_out, skipped + held_out_skipped)
 
 
 def compare(
@@ -148,6 +167,7 @@ def evaluation_metadata(scores: dict[str, evaluation.Evaluation]) -> dict[str, d
 
 def train_model(
     *,
+    trained_by: str,
     with_history: bool = False,
     history_repeat: int | None = None,
     force: bool = False,
@@ -156,58 +176,54 @@ def train_model(
     message: Message = lambda text: None,
     progress: training.Stage = lambda stage, done, total: None,
 ) -> TrainingOutcome:
-    """Train, save, compare with the model in service, and activate if not worse.
+    """Train, register, compare with the model in service, and activate if not worse.
 
     ``fast`` trains a small model in seconds (for tests and trying things
     out); ``run_evaluation`` False skips the drawing-like evaluation sets.
     """
-    directory = Path(settings.MODEL_DIR)
-    repeat = settings.HISTORY_REPEAT if history_repeat is None else history_repeat
     # The held-out history judges every new model, trained on history or not.
-    train_items, held_out_items = selectors.labelled_drawings()
-    extra_images, extra_labels, skipped = history_images(train_items if with_history else [])
-    held_out_images, held_out_labels, held_out_skipped = history_images(held_out_items)
+    history = history_sets(with_history)
     if with_history:
         message(
-            f"history: {len(extra_labels)} labelled drawings to learn from, "
-            f"{len(held_out_labels)} held out to judge by"
+            f"history: {len(history.labels)} labelled drawings to learn from, "
+            f"{len(history.held_out.labels)} held out to judge by"
         )
-
     options = training.FAST_OPTIONS if fast else {"factor": settings.TRAINING_AUGMENTATION_FACTOR}
+    repeat = settings.HISTORY_REPEAT if history_repeat is None else history_repeat
     result = training.train(
         seed=settings.TRAINING_SEED,
         n_jobs=settings.TRAINING_JOBS,
         progress=progress,
-        extra_images=extra_images,
-        extra_labels=extra_labels,
+        extra_images=history.images,
+        extra_labels=history.labels,
         extra_repeat=repeat,
         **options,
     )
     _, test_images, _, test_labels = training.digits_split()
-    sets = [
-        LabelledSet("load_digits test split", list(test_images), test_labels.tolist()),
-        LabelledSet("held-out history", held_out_images, held_out_labels),
-    ]
-    current = current_model(directory)
-    comparison = compare(result.pipeline, current[1] if current else None, sets)
+    test_set = LabelledSet("load_digits test split", list(test_images), test_labels.tolist())
+    current = current_model()
+    comparison = compare(
+        result.pipeline, current and current.pipeline, [test_set, history.held_out]
+    )
     result.metadata["comparison"] = comparison.as_metadata()
     scores = {}
     if run_evaluation:
         message("Evaluating on drawing-like sets (none of them trained on)...")
         scores = evaluate(result.pipeline)
         result.metadata["evaluation"] = evaluation_metadata(scores)
-
-    artifact = artifacts.save_artifact(result.pipeline, result.metadata, directory)
+    model_version = registry.model_version_create(
+        pipeline=result.pipeline, metadata=result.metadata, trained_by=trained_by
+    )
     activated = force or current is None or not comparison.new_is_worse
     if activated:
-        artifacts.activate(directory, artifact.version)
+        registry.model_version_activate(version=model_version.version, via="train_model")
     return TrainingOutcome(
         result=result,
-        artifact=artifact,
-        previous_version=current[0] if current else None,
+        model_version=model_version,
+        previous_version=current.version if current else None,
         comparison=comparison,
         evaluation=scores,
         activated=activated,
-        history_used=len(extra_labels),
-        history_skipped=skipped + held_out_skipped,
+        history_used=len(history.labels),
+        history_skipped=history.skipped,
     )

@@ -1,8 +1,4 @@
-"""Reads of the stored history: filtered lists, statistics, training data.
-
-Statistics are computed by the database (grouped counts), never by looping
-over rows in Python, so they stay fast with a large history.
-"""
+"""Reads of the stored history: filtered lists, training data, consistency checks."""
 
 import datetime
 from collections.abc import Iterator
@@ -10,14 +6,11 @@ from dataclasses import dataclass
 from itertools import islice
 
 from django.core.files.storage import Storage
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Subquery
-from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.db.models import Count, F, Q, QuerySet, Subquery
 
 from recognizer.drawings import drawing_storage
 from recognizer.models import Prediction
 
-DIGITS = range(10)
 # Every fifth labelled drawing (by id) is kept out of training, so that each
 # model version can be judged on drawings that no version ever learnt from.
 HOLD_OUT_EVERY = 5
@@ -68,119 +61,6 @@ def prediction_list(
     if created_before is not None:
         predictions = predictions.filter(created_at__lt=created_before)
     return predictions.order_by("-created_at", "-id")
-
-
-def ratio(part: int, whole: int) -> float | None:
-    """Return part / whole, or None when there is no whole."""
-    return part / whole if whole else None
-
-
-class LabelledAccuracy:
-    """Accuracy on the labelled part of a group of predictions."""
-
-    labelled: int
-    correct: int
-
-    @property
-    def accuracy(self) -> float | None:
-        return ratio(self.correct, self.labelled)
-
-
-@dataclass(frozen=True)
-class DigitAccuracy(LabelledAccuracy):
-    digit: int
-    labelled: int
-    correct: int
-
-
-@dataclass(frozen=True)
-class VersionAccuracy(LabelledAccuracy):
-    version: str
-    total: int
-    labelled: int
-    correct: int
-    first_used: datetime.datetime
-    last_used: datetime.datetime
-
-
-@dataclass(frozen=True)
-class HistoryStatistics(LabelledAccuracy):
-    total: int
-    labelled: int
-    correct: int
-    by_digit: list[DigitAccuracy]
-    by_version: list[VersionAccuracy]
-    confusion: list[list[int]]  # confusion[guess][truth]
-    per_day: list[tuple[datetime.date, int]]
-
-
-def history_statistics(*, days: int = 30) -> HistoryStatistics:
-    """Return counts and accuracies of the whole history, from three grouped queries."""
-    versions = [
-        VersionAccuracy(
-            version=row["model_version"],
-            total=row["total"],
-            labelled=row["labelled"],
-            correct=row["correct"],
-            first_used=row["first_used"],
-            last_used=row["last_used"],
-        )
-        for row in Prediction.objects.order_by()
-        .values("model_version")
-        .annotate(
-            total=Count("id"),
-            labelled=Count("id", filter=Q(label__isnull=False)),
-            correct=Count("id", filter=CORRECT),
-            first_used=Min("created_at"),
-            last_used=Max("created_at"),
-        )
-        .order_by("-last_used")
-    ]
-
-    confusion = [[0] * 10 for _ in DIGITS]
-    for row in (
-        Prediction.objects.filter(label__isnull=False)
-        .order_by()
-        .values("digit", "label")
-        .annotate(count=Count("id"))
-    ):
-        confusion[row["digit"]][row["label"]] = row["count"]
-    by_digit = [
-        DigitAccuracy(
-            digit=truth,
-            labelled=sum(confusion[guess][truth] for guess in DIGITS),
-            correct=confusion[truth][truth],
-        )
-        for truth in DIGITS
-    ]
-
-    return HistoryStatistics(
-        total=sum(v.total for v in versions),
-        labelled=sum(v.labelled for v in versions),
-        correct=sum(v.correct for v in versions),
-        by_digit=by_digit,
-        by_version=versions,
-        confusion=confusion,
-        per_day=drawings_per_day(days),
-    )
-
-
-def drawings_per_day(days: int) -> list[tuple[datetime.date, int]]:
-    """Return how many drawings were stored on each of the last `days` days (today too)."""
-    today = timezone.localdate()
-    first_day = today - datetime.timedelta(days=days - 1)
-    since = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time.min))
-    counts = dict(
-        Prediction.objects.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .order_by()
-        .values_list("day")
-        .annotate(count=Count("id"))
-    )
-    return [
-        (day, counts.get(day, 0))
-        for day in (first_day + datetime.timedelta(days=n) for n in range(days))
-    ]
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,19 @@
-import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.db.models import Q
 
+from recognizer import registry
 from recognizer.api.throttling import ClientRateThrottle
 from recognizer.ml import artifacts, training
-from recognizer.model_service import get_model_service
+from recognizer.models import ModelActivation, ModelVersion
 from tests.backing import create_bucket, redis_server, s3_server, s3_storage_options
+from tests.server import write_model_folder
 
 
 @pytest.fixture(scope="session")
@@ -24,63 +25,80 @@ def training_result() -> training.TrainingResult:
 
 
 @pytest.fixture(scope="session")
-def trained_model_dir(
-    tmp_path_factory: pytest.TempPathFactory, training_result: training.TrainingResult
+def trained_artifact(training_result: training.TrainingResult) -> bytes:
+    """The trained model as artifact bytes, pickled once for the run."""
+    return artifacts.serialize(training_result.pipeline)
+
+
+@pytest.fixture(scope="session")
+def model_folder(
+    tmp_path_factory: pytest.TempPathFactory,
+    training_result: training.TrainingResult,
+    trained_artifact: bytes,
 ) -> Path:
-    """A model directory with the trained model in service."""
-    directory = tmp_path_factory.mktemp("models")
-    artifact = artifacts.save_artifact(
-        training_result.pipeline, training_result.metadata, directory
+    """The trained model as a folder of artifacts, for servers in other processes."""
+    folder = tmp_path_factory.mktemp("model-folder")
+    write_model_folder(folder, trained_artifact, training_result.metadata)
+    return folder
+
+
+def register(data: bytes, metadata: dict, *, active: bool = True) -> ModelVersion:
+    """Register an artifact in the model registry (and put it in service)."""
+    model_version = registry.model_version_store(data=data, metadata=metadata, trained_by="tests")
+    if active:
+        registry.model_version_activate(version=model_version.version, via="tests")
+    return model_version
+
+
+def uses_database(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
     )
-    artifacts.activate(directory, artifact.version)
-    return directory
 
 
 @pytest.fixture(autouse=True)
-def isolated_files(settings, tmp_path: Path, trained_model_dir: Path) -> None:
-    """Every test stores drawings in its own folder and uses the trained model."""
+def model_in_service(
+    request: pytest.FixtureRequest,
+    settings,
+    tmp_path: Path,
+    training_result: training.TrainingResult,
+    trained_artifact: bytes,
+) -> ModelVersion | None:
+    """Every test stores drawings and models in folders of its own; those with a
+    database have the trained model registered and in service."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.MODEL_DIR = str(trained_model_dir)
-
-
-@contextmanager
-def own_model_dir(settings, source: Path, directory: Path) -> Iterator[Path]:
-    """A copy of ``source`` in service, which the test may change: a new
-    activation is noticed at once instead of within a second."""
-    shutil.copytree(source, directory)
-    settings.MODEL_DIR = str(directory)
-    service = get_model_service()
-    original = service.recheck_seconds
-    service.recheck_seconds = 0
-    try:
-        yield directory
-    finally:
-        service.recheck_seconds = original
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "models": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "models")},
+        },
+    }
+    if not uses_database(request):
+        return None
+    request.getfixturevalue("transactional_db" if "live_server" in request.fixturenames else "db")
+    return register(trained_artifact, training_result.metadata)
 
 
 @pytest.fixture
-def model_dir(settings, tmp_path: Path, trained_model_dir: Path) -> Iterator[Path]:
-    """A model directory of this test's own, with the trained model in service."""
-    with own_model_dir(settings, trained_model_dir, tmp_path / "models") as directory:
-        yield directory
-
-
-@pytest.fixture
-def no_model(settings, tmp_path: Path) -> Path:
-    """An empty model directory in service: as on a fresh clone before training."""
-    directory = tmp_path / "no-models"
-    directory.mkdir()
-    settings.MODEL_DIR = str(directory)
-    return directory
+def no_model(model_in_service: ModelVersion | None) -> None:
+    """No model in service: as on a fresh clone before training."""
+    ModelActivation.objects.all().delete()
+    ModelVersion.objects.all().delete()
 
 
 @pytest.fixture
 def staff_user(django_user_model):
-    """A reviewer: staff, allowed to view, change and delete predictions."""
+    """A reviewer: staff, allowed to view, change and delete predictions and to
+    see the model versions (not to change the one in service)."""
     user = django_user_model.objects.create_user(
         "reviewer", "reviewer@example.com", "a-long-test-password", is_staff=True
     )
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="recognizer"))
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="recognizer").filter(
+            Q(content_type__model="prediction") | Q(codename__startswith="view_")
+        )
+    )
     return user
 
 

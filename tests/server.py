@@ -2,14 +2,15 @@
 
 It runs in its own processes with production settings (DEBUG off), on a
 free port, against the database named by a DATABASE_URL, with its own media
-folder and a copy of the trained model: nothing is shared with the test
-process but the files it can inspect afterwards.
+and model folders; the trained model is registered in its database from a
+folder of artifacts (`manage.py import_models`). Nothing is shared with the
+test process but what it can inspect afterwards.
 """
 
+import hashlib
 import http.client
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -83,13 +84,30 @@ def prediction_bodies(count: int, seed: int = 0) -> list[bytes]:
     return [json.dumps({"image": uris[index % len(uris)]}).encode() for index in range(count)]
 
 
+def write_model_folder(folder: Path, data: bytes, metadata: dict) -> str:
+    """Write an artifact as `import_models` reads it (bytes, JSON metadata, ACTIVE)."""
+    digest = hashlib.sha256(data).hexdigest()
+    version = digest[:12]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"model-{version}.joblib").write_bytes(data)
+    (folder / f"model-{version}.json").write_text(json.dumps({**metadata, "sha256": digest}))
+    (folder / "ACTIVE").write_text(f"{version}\n")
+    return version
+
+
 @contextmanager
 def gunicorn_server(
-    tmp_path: Path, model_dir: Path, database_url: str, *, workers: int, threads: int
+    tmp_path: Path,
+    model_folder: Path,
+    database_url: str,
+    *,
+    workers: int,
+    threads: int,
+    name: str = "server",
+    **environment: str,
 ) -> Iterator[Server]:
-    media_root = tmp_path / "media"
-    server_models = tmp_path / "models"
-    shutil.copytree(model_dir, server_models)
+    folder = tmp_path / name
+    media_root = folder / "media"
     port = free_port()
     env = {
         **os.environ,
@@ -99,21 +117,23 @@ def gunicorn_server(
         "SECRET_KEY": "gunicorn-tests-only-not-secret",
         "DATABASE_URL": database_url,
         "MEDIA_ROOT": str(media_root),
-        "MODEL_DIR": str(server_models),
+        "MODEL_DIR": str(folder / "models"),
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_WORKERS": str(workers),
         "WEB_THREADS": str(threads),
         "THROTTLE_PREDICT_ANON_RATE": "1000000/second",
         "LOG_LEVEL": "INFO",
+        **environment,
     }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
-        cwd=PROJECT,
-        env=env,
-        check=True,
-    )
-    log = tmp_path / "gunicorn.log"
+    for command in (["migrate", "--noinput"], ["import_models", str(model_folder)]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command, "--verbosity", "0"],
+            cwd=PROJECT,
+            env=env,
+            check=True,
+        )
+    log = folder / "gunicorn.log"
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "digitsite.wsgi"],

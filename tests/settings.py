@@ -20,6 +20,12 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 MEDIA_ROOT = tempfile.mkdtemp(prefix="digits-test-media-")
 MODEL_DIR = tempfile.mkdtemp(prefix="digits-test-models-")
+STORAGES["models"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": MODEL_DIR},
+}
+# Each test has its own registry rows: look at them on every prediction.
+MODEL_RECHECK_SECONDS = 0
 # Each process that loads these settings has its own two folders; none outlives it.
 for folder in (MEDIA_ROOT, MODEL_DIR):
     atexit.register(shutil.rmtree, folder, ignore_errors=True)

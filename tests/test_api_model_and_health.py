@@ -7,11 +7,17 @@ from django.db.backends.utils import CursorWrapper
 pytestmark = pytest.mark.django_db
 
 
-def test_model_info_describes_the_model_in_service(client, trained_model_dir):
+def test_model_info_describes_the_model_in_service(client, model_in_service):
     response = client.get("/api/model/")
     assert response.status_code == 200
     body = response.json()
-    assert body["version"] == (trained_model_dir / "ACTIVE").read_text().strip()
+    assert body["version"] == model_in_service.version
+    assert body["sha256"] == model_in_service.sha256
+    assert body["trained_by"] == "tests"
+    assert body["training_data"]["load_digits training split"] == {
+        "images": 1347,
+        "copies_each": 1,
+    }
     assert body["algorithm"].startswith("MLPEnsemble")
     assert body["parameters"]["augmentation_factor"] == 1
     assert body["training_samples"] == 1347 * 2
@@ -60,13 +66,19 @@ def test_healthz(client):
     assert response.json() == {"status": "ok"}
 
 
-def test_readyz_when_ready(client, trained_model_dir):
+def test_readyz_when_ready(client, model_in_service):
     response = client.get("/readyz")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert body["checks"]["database"]["status"] == "ok"
-    assert body["checks"]["model"]["version"] == (trained_model_dir / "ACTIVE").read_text().strip()
+    assert {name: check["status"] for name, check in body["checks"].items()} == {
+        "database": "ok",
+        "cache": "ok",
+        "storage": "ok",
+        "model": "ok",
+    }
+    assert body["checks"]["model"]["version"] == model_in_service.version
+    assert body["checks"]["storage"]["backend"] == "FileSystemStorage"
 
 
 def test_readyz_fails_without_a_model(client, no_model):
@@ -82,4 +94,5 @@ def test_readyz_fails_without_the_database(client):
     with mock.patch.object(CursorWrapper, "execute", side_effect=OperationalError("gone")):
         response = client.get("/readyz")
     assert response.status_code == 503
+    assert response["Retry-After"] == "5"
     assert response.json()["checks"]["database"] == {"status": "error", "detail": "gone"}

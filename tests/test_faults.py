@@ -2,7 +2,6 @@
 
 import io
 import os
-import shutil
 import time
 from pathlib import Path
 from unittest import mock
@@ -14,25 +13,18 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from rest_framework.test import APIClient
 
+from recognizer import model_service, registry
 from recognizer.drawings import drawing_storage
-from recognizer.ml import artifacts
-from recognizer.model_service import get_model_service
-from recognizer.models import Prediction
+from recognizer.models import ModelVersion, Prediction, model_storage
 from tests.drawings import one_data_uri
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def model_dir(settings, tmp_path: Path, trained_model_dir: Path):
-    """This test's own copy of the model directory, checked on every request."""
-    directory = tmp_path / "models"
-    shutil.copytree(trained_model_dir, directory)
-    settings.MODEL_DIR = str(directory)
-    service = get_model_service()
-    service.recheck_seconds = 0
-    yield directory
-    service.recheck_seconds = 1.0
+def fresh_service(monkeypatch) -> None:
+    """A process that has loaded no model yet (one that has keeps it in memory)."""
+    monkeypatch.setattr(model_service, "_service", None)
 
 
 def predict() -> tuple[int, dict]:
@@ -45,50 +37,46 @@ def stored_files() -> list[Path]:
 
 
 class TestModelFaults:
-    def test_no_model_then_one_appears(self, model_dir, caplog):
-        version = artifacts.active_version(model_dir)
-        active = model_dir / artifacts.ACTIVE_FILE
-        active.rename(model_dir / "ACTIVE.away")
+    def test_no_model_then_one_appears(self, model_in_service, fresh_service, caplog):
+        ModelVersion.objects.update(role="")
         status, body = predict()
         assert (status, body["code"]) == (503, "model_not_ready")
         assert "manage.py train_model" in body["detail"]
-        assert "model unavailable" in caplog.text
         assert Prediction.objects.count() == 0
 
-        (model_dir / "ACTIVE.away").rename(active)
+        registry.model_version_activate(version=model_in_service.version, via="tests")
         status, body = predict()
         assert status == 201
-        assert body["model_version"] == version
+        assert body["model_version"] == model_in_service.version
 
-    def test_a_corrupt_artifact_is_503_until_repaired(self, model_dir, caplog):
-        path = artifacts.artifact_path(model_dir, artifacts.active_version(model_dir))
-        good = path.read_bytes()
-        path.write_bytes(good[: len(good) // 2])
+    def test_a_corrupt_artifact_is_503_until_repaired(
+        self, model_in_service, fresh_service, caplog
+    ):
+        name = model_in_service.artifact.name
+        good = model_storage().open(name).read()
+        model_storage().delete(name)
+        model_storage().save(name, ContentFile(good[: len(good) // 2]))
         status, body = predict()
-        assert status == 503
+        assert (status, body["code"]) == (503, "model_not_ready")
         assert "SHA-256" in body["detail"]
-        assert "model unavailable" in caplog.text
+        assert "unavailable" in caplog.text
         assert APIClient().get("/readyz").status_code == 503
 
-        path.write_bytes(good)
+        model_storage().delete(name)
+        model_storage().save(name, ContentFile(good))
         assert predict()[0] == 201
         assert APIClient().get("/readyz").status_code == 200
 
-    def test_an_artifact_whose_hash_does_not_match_is_never_unpickled(self, model_dir):
-        version = artifacts.active_version(model_dir)
-        path = artifacts.artifact_path(model_dir, version)
-        path.write_bytes(path.read_bytes() + b"\x00")
-        with mock.patch("recognizer.ml.artifacts.joblib.load") as load:
-            status, _ = predict()
+    def test_a_model_trained_with_other_libraries_is_503_and_says_so(
+        self, model_in_service, fresh_service
+    ):
+        libraries = {**model_in_service.libraries, "numpy": "1.0.0"}
+        ModelVersion.objects.filter(pk=model_in_service.pk).update(libraries=libraries)
+        with mock.patch("recognizer.ml.artifacts.joblib.load") as unpickle:
+            status, body = predict()
         assert status == 503
-        load.assert_not_called()
-
-    def test_metadata_that_is_not_json_is_503(self, model_dir):
-        version = artifacts.active_version(model_dir)
-        artifacts.metadata_path(model_dir, version).write_text("{not json")
-        status, body = predict()
-        assert status == 503
-        assert "unreadable" in body["detail"]
+        assert "numpy 1.0.0" in body["detail"]
+        unpickle.assert_not_called()
 
 
 class TestStorageFaults:

@@ -27,16 +27,14 @@ REQUEST_LINE = re.compile(
     r"\[(?P<pid>\d+)\] recognizer\.requests (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) "
     r"(?P<ms>\d+\.\d)ms(?: created \S+/api/predictions/(?P<id>\d+)/)?$"
 )
-MODEL_LOADED = re.compile(r"\[(?P<pid>\d+)\] recognizer\.ml\.serving model \w+ loaded from ")
+MODEL_LOADED = re.compile(r"\[(?P<pid>\d+)\] recognizer\.model_service model \w+ loaded from ")
 
 
-def test_each_worker_loads_the_model_once_whatever_the_number_of_requests(
-    tmp_path, trained_model_dir
-):
+def test_each_worker_loads_the_model_once_whatever_the_number_of_requests(tmp_path, model_folder):
     workers = 3
     database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     with gunicorn_server(
-        tmp_path, trained_model_dir, database_url, workers=workers, threads=2
+        tmp_path, model_folder, database_url, workers=workers, threads=2
     ) as server:
         results = server.predict_many(prediction_bodies(120), concurrency=6)
         assert [status for status, _ in results] == [201] * 120
@@ -69,12 +67,10 @@ def sqlite_counts(database: Path) -> tuple[int, list[str]]:
     return len(names), names
 
 
-def test_four_workers_store_400_concurrent_predictions_in_one_sqlite_file(
-    tmp_path, trained_model_dir
-):
+def test_four_workers_store_400_concurrent_predictions_in_one_sqlite_file(tmp_path, model_folder):
     database = tmp_path / "db.sqlite3"
     with gunicorn_server(
-        tmp_path, trained_model_dir, f"sqlite:///{database}", workers=4, threads=2
+        tmp_path, model_folder, f"sqlite:///{database}", workers=4, threads=2
     ) as server:
         results = server.predict_many(prediction_bodies(400), concurrency=40)
         media_root = server.media_root
@@ -115,13 +111,11 @@ def postgres_database() -> Iterator[str]:
 
 
 def test_four_workers_store_400_concurrent_predictions_in_postgresql(
-    tmp_path, trained_model_dir, postgres_database
+    tmp_path, model_folder, postgres_database
 ):
     import psycopg
 
-    with gunicorn_server(
-        tmp_path, trained_model_dir, postgres_database, workers=4, threads=2
-    ) as server:
+    with gunicorn_server(tmp_path, model_folder, postgres_database, workers=4, threads=2) as server:
         results = server.predict_many(prediction_bodies(400), concurrency=40)
         media_root = server.media_root
 
@@ -133,11 +127,11 @@ def test_four_workers_store_400_concurrent_predictions_in_postgresql(
     assert sorted(names) == files
 
 
-def test_a_worker_killed_mid_load_loses_no_accepted_drawing(tmp_path, trained_model_dir):
+def test_a_worker_killed_mid_load_loses_no_accepted_drawing(tmp_path, model_folder):
     database = tmp_path / "db.sqlite3"
     database_url = f"sqlite:///{database}"
     bodies = prediction_bodies(240, seed=7)
-    with gunicorn_server(tmp_path, trained_model_dir, database_url, workers=2, threads=4) as server:
+    with gunicorn_server(tmp_path, model_folder, database_url, workers=2, threads=4) as server:
         workers = [
             int(match["pid"]) for line in server.log_lines() if (match := MODEL_LOADED.search(line))
         ]
@@ -153,7 +147,7 @@ def test_a_worker_killed_mid_load_loses_no_accepted_drawing(tmp_path, trained_mo
     failed = [status for status, _ in results if status != 201]
     assert accepted, "the load ran"
     # The kill came mid-run: the killed worker had answered, others answered after.
-    log = (tmp_path / "gunicorn.log").read_text()
+    log = (tmp_path / "server" / "gunicorn.log").read_text()
     assert f"Worker (pid:{workers[0]}) was sent SIGKILL" in log
     assert f"[{workers[0]}] recognizer.requests POST /api/predict/ 201" in log
     assert len(accepted) > 40

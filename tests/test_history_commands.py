@@ -31,7 +31,7 @@ def run(command: str, *args: str) -> str:
 
 
 class TestGenerateDemoHistory:
-    def test_every_row_has_its_own_file_and_realistic_values(self, trained_model_dir):
+    def test_every_row_has_its_own_file_and_realistic_values(self, model_in_service):
         output = run(
             "generate_demo_history",
             *("--count", "60", "--days", "30", "--labelled", "0.5"),
@@ -54,7 +54,7 @@ class TestGenerateDemoHistory:
         labelled = [row for row in rows if row.label is not None]
         assert 10 < len(labelled) < 50
         assert all(row.labelled_at >= row.created_at for row in labelled)
-        current = (trained_model_dir / "ACTIVE").read_text().strip()
+        current = model_in_service.version
         versions = {row.model_version for row in rows}
         assert current in versions and 1 < len(versions) <= 3
         # The newest rows come from the model in service, the oldest from older ones.

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from recognizer.ml import artifacts
+from recognizer.models import ModelVersion
 from tests.drawings import ONE, ZERO, canvas_image
 
 pytestmark = pytest.mark.django_db
@@ -25,25 +25,21 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
-def test_evaluate_model_prints_accuracy_per_digit_and_confusion_for_every_set(model_dir):
+def test_evaluate_model_prints_accuracy_per_digit_and_confusion_for_every_set(model_in_service):
     output = run("evaluate_model", "--per-class", "2")
     for name in SETS:
         assert name in output
     assert output.count("predicted as") == 4
     # load_digits' test split has 450 images; the synthetic sets 2 per digit.
     assert " 450 " in output and " 20 " in output
-    version = artifacts.active_version(model_dir)
-    assert "evaluation" not in artifacts.read_metadata(model_dir, version)
+    model_in_service.refresh_from_db()
+    assert model_in_service.evaluation == {}  # shown, not recorded
 
 
-def test_recorded_figures_are_shown_by_the_model_endpoint(model_dir, client):
+def test_recorded_figures_are_shown_by_the_model_endpoint(model_in_service, client):
     run("evaluate_model", "--per-class", "1", "--record")
-    version = artifacts.active_version(model_dir)
-    recorded = artifacts.read_metadata(model_dir, version)["evaluation"]
-    assert sorted(recorded) == sorted(SETS)
-
-    # The recorded metadata does not change the artifact, which still loads.
-    artifacts.load_artifact(model_dir, version)
+    model_in_service.refresh_from_db()
+    assert sorted(model_in_service.evaluation) == sorted(SETS)
     body = client.get("/api/model/").json()
     drawn = body["evaluation"]["load_digits test, drawn large (bilinear)"]
     assert drawn["samples"] == 450 and drawn["accuracy"] > 0.9
@@ -52,12 +48,12 @@ def test_recorded_figures_are_shown_by_the_model_endpoint(model_dir, client):
     assert 0 <= drawn["calibration_error"] < 0.2
 
 
-def test_evaluate_model_refuses_an_unknown_version(model_dir):
-    with pytest.raises(CommandError, match="does not exist"):
+def test_evaluate_model_refuses_an_unknown_version(model_in_service):
+    with pytest.raises(CommandError, match="There is no model version '0123456789ab'"):
         run("evaluate_model", "--model", "0123456789ab")
 
 
-def test_contact_sheet_of_synthetic_drawings(model_dir, tmp_path):
+def test_contact_sheet_of_synthetic_drawings(model_in_service, tmp_path):
     sheet = tmp_path / "sheet.png"
     output = run("contact_sheet", str(sheet), "--per-class", "1", "--background", "white")
     assert "10 drawings written" in output
@@ -65,7 +61,7 @@ def test_contact_sheet_of_synthetic_drawings(model_dir, tmp_path):
     assert image.format == "PNG" and image.height > 10 * 80
 
 
-def test_contact_sheet_of_your_own_drawings(model_dir, tmp_path):
+def test_contact_sheet_of_your_own_drawings(model_in_service, tmp_path):
     canvas_image(ONE).save(tmp_path / "one.png")
     canvas_image(ZERO).save(tmp_path / "zero.png")
     sheet = tmp_path / "sheet.png"
@@ -83,18 +79,18 @@ def test_contact_sheet_of_your_own_drawings(model_dir, tmp_path):
     ("spec", "message"),
     [("one.png", "not DIGIT=FILE"), ("12=x.png", "not DIGIT=FILE"), ("1=missing.png", "missing")],
 )
-def test_contact_sheet_explains_bad_drawing_arguments(model_dir, tmp_path, spec, message):
+def test_contact_sheet_explains_bad_drawing_arguments(model_in_service, tmp_path, spec, message):
     with pytest.raises(CommandError, match=message):
         run("contact_sheet", str(tmp_path / "sheet.png"), "--drawings", spec)
 
 
-def test_contact_sheet_explains_an_unreadable_drawing(model_dir, tmp_path):
+def test_contact_sheet_explains_an_unreadable_drawing(model_in_service, tmp_path):
     (tmp_path / "bad.png").write_bytes(b"not a picture")
     with pytest.raises(CommandError, match="could not be read"):
         run("contact_sheet", str(tmp_path / "sheet.png"), "--drawings", f"3={tmp_path}/bad.png")
 
 
-def test_contact_sheet_explains_an_unwritable_output(model_dir, tmp_path):
+def test_contact_sheet_explains_an_unwritable_output(model_in_service, tmp_path):
     with pytest.raises(CommandError, match="No such file"):
         run("contact_sheet", str(tmp_path / "missing" / "sheet.png"), "--per-class", "1")
 
@@ -107,8 +103,10 @@ def test_contact_sheet_explains_an_unwritable_output(model_dir, tmp_path):
         ("TRAINING_JOBS", -2, "-1"),
     ],
 )
-def test_train_model_explains_impossible_settings(model_dir, settings, setting, value, message):
+def test_train_model_explains_impossible_settings(
+    model_in_service, settings, setting, value, message
+):
     setattr(settings, setting, value)
     with pytest.raises(CommandError, match=message):
         run("train_model", "--fast")
-    assert len(artifacts.list_artifacts(model_dir)) == 1  # nothing trained
+    assert ModelVersion.objects.count() == 1  # nothing trained

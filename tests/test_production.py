@@ -15,7 +15,6 @@ from rest_framework.test import APIClient
 
 from recognizer.drawings import drawing_png, drawing_storage
 from recognizer.ml import decoding, synthetic
-from recognizer.ml.serving import ModelService
 from recognizer.models import Prediction
 from tests.drawings import ONE, ZERO, canvas_image, one_data_uri, png_bytes
 
@@ -154,26 +153,6 @@ def test_drawings_go_to_the_storage_named_drawings(settings):
     with prediction.drawing.open("rb") as stored:
         assert Image.open(stored).size == (280, 280)
     assert not any(Path(settings.MEDIA_ROOT).rglob("*.png"))
-
-
-def test_the_service_predicts_what_the_pipeline_predicts(tmp_path, trained_model_dir):
-    """The model is run step by step for speed; the result is the pipeline's."""
-    model = ModelService(trained_model_dir).current()
-    rng = np.random.default_rng(2)
-    for index in range(10):
-        ink = decoding.decode_drawing(
-            png_bytes(synthetic.synthetic_drawing(index, rng)), max_side=2048
-        ).ink
-        guess = model.predict(ink)
-        expected = model.pipeline.predict_proba([ink])[0]
-        classes = list(model.pipeline.classes_)
-        assert guess.probabilities == pytest.approx(
-            [expected[classes.index(d)] if d in classes else 0.0 for d in range(10)]
-        )
-        assert guess.digit == int(model.pipeline.predict([ink])[0])
-        assert guess.features == [
-            round(v) for v in model.pipeline.named_steps["features"].transform([ink])[0]
-        ]
 
 
 @pytest.mark.django_db

@@ -5,8 +5,6 @@ The figures are printed (run with -s to see them).
 """
 
 import base64
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,25 +12,25 @@ from rest_framework.test import APIClient
 
 from recognizer.ml import artifacts, evaluation, training
 from recognizer.ml.synthetic import synthetic_digit_sets
-from tests.conftest import own_model_dir
+from tests.conftest import register
 from tests.drawings import ONE, SEVEN, ZERO, canvas_image, decode_png, png_bytes
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def full_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def full_training() -> tuple[training.TrainingResult, bytes]:
+    """The full model, trained once for this module, with its artifact bytes."""
     result = training.train()
-    directory = tmp_path_factory.mktemp("full-model")
-    artifact = artifacts.save_artifact(result.pipeline, result.metadata, directory)
-    artifacts.activate(directory, artifact.version)
-    return directory
+    return result, artifacts.serialize(result.pipeline)
 
 
 @pytest.fixture
-def full_model(settings, tmp_path: Path, full_model_dir: Path) -> Iterator[Path]:
-    with own_model_dir(settings, full_model_dir, tmp_path / "models") as directory:
-        yield directory
+def full_model(full_training, model_in_service) -> training.TrainingResult:
+    """The full model in service in place of the fast one."""
+    result, data = full_training
+    register(data, result.metadata)
+    return result
 
 
 def accuracy_through_the_api(pngs: list[bytes], labels: np.ndarray) -> float:
@@ -56,7 +54,7 @@ def test_the_held_out_load_digits_drawn_large_are_recognised_through_the_api(ful
 
 
 def test_synthetic_pen_drawings_are_recognised_with_honest_confidence(full_model):
-    pipeline, _ = artifacts.load_artifact(full_model, artifacts.active_version(full_model))
+    pipeline = full_model.pipeline
     sets, labels = synthetic_digit_sets(30)
     for background, pngs in sets.items():
         scores = evaluation.evaluate(pipeline, [decode_png(png) for png in pngs], labels)

@@ -1,7 +1,6 @@
 """Learning from corrected drawings, and switching model versions."""
 
 import io
-import json
 import random
 import re
 
@@ -10,8 +9,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from recognizer import retraining
-from recognizer.ml import artifacts
-from recognizer.models import Prediction
+from recognizer.models import ModelVersion, Prediction
 from tests.drawings import SEVEN, THREE, drawing_data_uri, jittered, mirrored
 
 pytestmark = pytest.mark.django_db
@@ -52,15 +50,19 @@ def teach(api: APIClient, drawings: list[tuple[str, int]]) -> None:
         assert response.status_code == 200
 
 
+def active_version() -> str:
+    return ModelVersion.objects.get(role=ModelVersion.Role.ACTIVE).version
+
+
 def train(*args: str) -> str:
     out = io.StringIO()
     call_command("train_model", "--fast", "--skip-evaluation", *args, stdout=out)
     return out.getvalue()
 
 
-def test_retraining_with_history_learns_an_unusual_style(model_dir):
+def test_retraining_with_history_learns_an_unusual_style(model_in_service):
     api = APIClient()
-    first_version = artifacts.active_version(model_dir)
+    first_version = active_version()
     held_out = unusual_drawings(20, seed=2)
 
     before, versions = accuracy(api, held_out)
@@ -71,77 +73,77 @@ def test_retraining_with_history_learns_an_unusual_style(model_dir):
     output = train("--with-history")
 
     assert "history: 48 labelled drawings to learn from, 12 held out" in output
-    new_version = artifacts.active_version(model_dir)
+    new_version = active_version()
     assert new_version != first_version
     assert "put in service" in output
     after, versions = accuracy(api, held_out)
     assert versions == {new_version}
     assert after >= 0.8, f"after retraining {after:.0%} of the held-out style was right"
-    metadata = artifacts.read_metadata(model_dir, new_version)
-    assert metadata["history_samples"] == 48
-    assert metadata["comparison"]["held-out history"]["samples"] == 12
-    assert "evaluation" not in metadata  # skipped
+    new = ModelVersion.objects.get(version=new_version)
+    assert new.metadata["history_samples"] == 48
+    assert new.training_data["corrected drawings"] == {"images": 48, "repeat": 10}
+    assert new.metadata["comparison"]["held-out history"]["samples"] == 12
+    assert new.evaluation == {}  # skipped
+    assert new.trained_by.startswith("manage.py train_model (")
     print(f"unusual style: {before:.0%} right before, {after:.0%} after retraining")
 
 
-def test_a_worse_model_is_kept_out_of_service_unless_forced(model_dir):
+def test_a_worse_model_is_kept_out_of_service_unless_forced(model_in_service):
     api = APIClient()
     teach(api, unusual_drawings(60, seed=3))
     train("--with-history")
-    learnt = artifacts.active_version(model_dir)
+    learnt = active_version()
 
     output = train()  # without the history: worse on the held-out history
     assert "NOT put in service" in output
     assert "held-out history" in output
-    assert artifacts.active_version(model_dir) == learnt
+    assert active_version() == learnt
     rejected = re.search(r"Model ([0-9a-f]{12}) is worse", output).group(1)
     # Every version is kept, ready to be activated by hand.
-    assert rejected in {artifact.version for artifact in artifacts.list_artifacts(model_dir)}
+    assert ModelVersion.objects.filter(version=rejected).exists()
 
     train("--force")
-    assert artifacts.active_version(model_dir) != learnt
+    assert active_version() != learnt
 
 
-def test_list_models_and_activate_model(model_dir, training_result):
-    first = artifacts.active_version(model_dir)
+def test_list_models_and_activate_model(model_in_service, training_result):
+    first = active_version()
     guess(APIClient(), unusual_drawings(2, seed=4)[0][0])
     teach(APIClient(), unusual_drawings(10, seed=5))
     train("--with-history", "--force")
-    second = artifacts.active_version(model_dir)
+    second = active_version()
 
     out = io.StringIO()
     call_command("list_models", stdout=out)
     lines = out.getvalue().splitlines()
     assert lines[1].startswith(f"  {first}")
     assert lines[2].startswith(f"* {second}")
-    assert lines[1].split()[-1] == str(Prediction.objects.filter(model_version=first).count())
+    labelled = Prediction.objects.filter(model_version=first, label__isnull=False).count()
+    assert lines[1].split()[3] == str(labelled)
 
     call_command("activate_model", first, stdout=io.StringIO())
-    assert artifacts.active_version(model_dir) == first
+    assert active_version() == first
     assert guess(APIClient(), unusual_drawings(2, seed=6)[0][0])["model_version"] == first
 
     with pytest.raises(CommandError, match="list_models"):
         call_command("activate_model", "ffffffffffff")
 
 
-def test_train_if_missing_keeps_the_model_in_service(model_dir):
-    version = artifacts.active_version(model_dir)
+def test_train_if_missing_keeps_the_model_in_service(model_in_service):
+    version = active_version()
     assert "not training" in train("--if-missing")
-    assert artifacts.active_version(model_dir) == version
-    assert len(artifacts.list_artifacts(model_dir)) == 1
+    assert active_version() == version
+    assert ModelVersion.objects.count() == 1
 
 
-def test_train_if_missing_replaces_a_model_of_an_older_design(model_dir):
-    old = artifacts.active_version(model_dir)
-    path = artifacts.metadata_path(model_dir, old)
-    metadata = json.loads(path.read_text())
-    del metadata["format"]  # as the first, k-nearest-neighbours models were written
-    path.write_text(json.dumps(metadata))
+def test_train_if_missing_replaces_a_model_of_an_older_design(model_in_service):
+    old = active_version()
+    ModelVersion.objects.filter(version=old).update(metadata={"format": 2})  # an older design
 
     output = train("--if-missing")
     assert "older version" in output
     assert "put in service" in output
-    assert artifacts.active_version(model_dir) != old
+    assert active_version() != old
     assert guess(APIClient(), unusual_drawings(2, seed=7)[0][0])["model_version"] != old
 
 

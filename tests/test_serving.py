@@ -1,15 +1,24 @@
+"""The model service: each version loaded once per process, switched within a
+second of an activation, never unpickled unless it is the artifact we wrote."""
+
 import copy
-import shutil
 import threading
-from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
+from django.core.files.base import ContentFile
 
+from recognizer import registry
 from recognizer.ml import artifacts
 from recognizer.ml.decoding import decode_drawing
-from recognizer.ml.serving import ModelService, ModelUnavailable
+from recognizer.ml.serving import ModelUnavailable
+from recognizer.model_service import ModelService
+from recognizer.models import ModelVersion, model_storage
+from tests.conftest import register
 from tests.drawings import ONE, canvas_image, png_bytes
+
+pytestmark = pytest.mark.django_db
 
 
 class FakeClock:
@@ -21,19 +30,34 @@ class FakeClock:
 
 
 @pytest.fixture
-def model_dir(tmp_path: Path, trained_model_dir: Path) -> Path:
-    directory = tmp_path / "models"
-    shutil.copytree(trained_model_dir, directory)
-    return directory
-
-
-@pytest.fixture
 def one_ink() -> np.ndarray:
     return decode_drawing(png_bytes(canvas_image(ONE)), max_side=2048).ink
 
 
-def test_a_guess_has_a_digit_ten_probabilities_and_the_features(model_dir, one_ink):
-    model = ModelService(model_dir).current()
+@pytest.fixture
+def other_version(training_result) -> ModelVersion:
+    """Another trained version, registered but not in service."""
+    other = copy.deepcopy(training_result.pipeline).set_params(features__min_ink=0.25)
+    return register(artifacts.serialize(other), training_result.metadata, active=False)
+
+
+def replace_artifact(model_version: ModelVersion, data: bytes) -> bytes:
+    """Put other bytes in a version's artifact file; return the bytes it held."""
+    storage = model_storage()
+    with storage.open(model_version.artifact.name, "rb") as file:
+        held = file.read()
+    storage.delete(model_version.artifact.name)
+    storage.save(model_version.artifact.name, ContentFile(data))
+    return held
+
+
+def damage(model_version: ModelVersion) -> bytes:
+    """Truncate a version's artifact file; return the good bytes."""
+    return replace_artifact(model_version, b"not the pickle we wrote")
+
+
+def test_a_guess_has_a_digit_ten_probabilities_and_the_features(model_in_service, one_ink):
+    model = ModelService(recheck_seconds=0).current()
     guess = model.predict(one_ink)
     assert guess.digit == 1
     assert len(guess.probabilities) == 10
@@ -41,22 +65,23 @@ def test_a_guess_has_a_digit_ten_probabilities_and_the_features(model_dir, one_i
     assert guess.confidence == max(guess.probabilities)
     assert len(guess.features) == 64
     assert all(isinstance(value, int) and 0 <= value <= 16 for value in guess.features)
-    assert guess.model_version == artifacts.active_version(model_dir)
+    assert guess.model_version == model_in_service.version
     # The same figures as the whole pipeline gives, and the features it computes.
     assert guess.probabilities == pytest.approx(model.pipeline.predict_proba([one_ink])[0])
     features = model.pipeline.named_steps["features"].transform([one_ink])[0]
     assert guess.features == np.rint(features).astype(int).tolist()
 
 
-def test_the_model_is_loaded_once_for_many_predictions(model_dir, one_ink):
-    service = ModelService(model_dir, recheck_seconds=0)
+def test_the_model_is_loaded_once_for_many_predictions(one_ink):
+    service = ModelService(recheck_seconds=0)
     for _ in range(50):
         service.current().predict(one_ink)
     assert service.loads == 1
 
 
-def test_concurrent_first_requests_load_the_model_once(model_dir):
-    service = ModelService(model_dir)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_requests_load_the_model_once():
+    service = ModelService(recheck_seconds=1.0)
     barrier = threading.Barrier(8)
     versions = []
 
@@ -73,46 +98,57 @@ def test_concurrent_first_requests_load_the_model_once(model_dir):
     assert len(set(versions)) == 1 and len(versions) == 8
 
 
-def test_no_model_is_unavailable_with_a_message_naming_the_command(tmp_path):
+def test_no_model_is_unavailable_with_a_message_naming_the_command(no_model):
     with pytest.raises(ModelUnavailable, match=r"manage\.py train_model"):
-        ModelService(tmp_path).current()
+        ModelService(recheck_seconds=0).current()
 
 
-def test_activating_another_version_is_picked_up_without_restart(model_dir, training_result):
+def test_an_activation_is_picked_up_within_the_recheck_interval(model_in_service, other_version):
     clock = FakeClock()
-    service = ModelService(model_dir, recheck_seconds=1.0, clock=clock)
-    first = service.current().version
-    other = copy.deepcopy(training_result.pipeline).set_params(features__min_ink=0.25)
-    second = artifacts.save_artifact(other, training_result.metadata, model_dir).version
-    artifacts.activate(model_dir, second)
-
-    assert service.current().version == first  # not looked at again yet
+    service = ModelService(recheck_seconds=1.0, clock=clock)
+    assert service.current().version == model_in_service.version
+    registry.model_version_activate(version=other_version.version, via="tests")
+    assert service.current().version == model_in_service.version  # not looked at again yet
     clock.now += 1.5
-    assert service.current().version == second
+    assert service.current().version == other_version.version
+    assert service.loads == 2
+    # Rolling back needs no second download: the previous model is kept loaded.
+    registry.model_version_rollback(via="tests")
+    clock.now += 1.5
+    assert service.current().version == model_in_service.version
     assert service.loads == 2
 
 
-def test_a_corrupt_artifact_is_unavailable_then_recovers(model_dir):
+def test_a_damaged_artifact_is_never_unpickled_and_is_served_once_repaired(model_in_service):
     clock = FakeClock()
-    version = artifacts.active_version(model_dir)
-    path = artifacts.artifact_path(model_dir, version)
-    good = path.read_bytes()
-    path.write_bytes(good[:100])
-    service = ModelService(model_dir, clock=clock)
-    with pytest.raises(ModelUnavailable, match="SHA-256"):
-        service.current()
-
-    path.write_bytes(good)
-    with pytest.raises(ModelUnavailable):
-        service.current()  # retried at most once per recheck interval
+    good = damage(model_in_service)
+    service = ModelService(recheck_seconds=1.0, clock=clock)
+    with mock.patch("recognizer.ml.artifacts.joblib.load") as unpickle:
+        with pytest.raises(ModelUnavailable, match="SHA-256"):
+            service.current()
+        unpickle.assert_not_called()
+    replace_artifact(model_in_service, good)
     clock.now += 1.5
-    assert service.current().version == version
+    assert service.current().version == model_in_service.version
 
 
-def test_a_loaded_model_keeps_serving_if_a_broken_one_is_activated(model_dir):
+def test_a_model_trained_with_other_libraries_is_refused_before_unpickling(model_in_service):
+    ModelVersion.objects.filter(pk=model_in_service.pk).update(
+        libraries={**model_in_service.libraries, "scikit-learn": "0.1.0"}
+    )
+    with (
+        mock.patch("recognizer.ml.artifacts.joblib.load") as unpickle,
+        pytest.raises(ModelUnavailable, match=r"trained with scikit-learn 0\.1\.0"),
+    ):
+        ModelService(recheck_seconds=0).current()
+    unpickle.assert_not_called()
+
+
+def test_a_served_model_keeps_serving_if_a_broken_one_is_activated(model_in_service, other_version):
     clock = FakeClock()
-    service = ModelService(model_dir, clock=clock)
-    version = service.current().version
-    (model_dir / artifacts.ACTIVE_FILE).write_text("ffffffffffff\n")
+    service = ModelService(recheck_seconds=1.0, clock=clock)
+    assert service.current().version == model_in_service.version
+    damage(other_version)
+    registry.model_version_activate(version=other_version.version, via="tests")
     clock.now += 1.5
-    assert service.current().version == version
+    assert service.current().version == model_in_service.version

@@ -1,11 +1,10 @@
-import copy
 import json
 
 import numpy as np
 import pytest
 from sklearn.pipeline import Pipeline
 
-from recognizer.ml import artifacts, training
+from recognizer.ml import training
 from tests.drawings import ONE, ZERO, canvas_image, decode_png, ink_shape, png_bytes
 
 
@@ -94,70 +93,3 @@ def test_corrected_drawings_are_learnt():
     assert trained.metadata["training_samples"] == 1347 + 60
     assert trained.metadata["cv_accuracy"] is None
     assert trained.pipeline.predict([ink_shape("bar")])[0] == 7
-
-
-class TestArtifacts:
-    def test_round_trip_keeps_predictions(self, result, tmp_path):
-        saved = artifacts.save_artifact(result.pipeline, result.metadata, tmp_path)
-        pipeline, metadata = artifacts.load_artifact(tmp_path, saved.version)
-        _, test_images, _, _ = training.digits_split()
-        assert np.array_equal(
-            pipeline.predict_proba(test_images), result.pipeline.predict_proba(test_images)
-        )
-        assert metadata["version"] == saved.version
-        assert metadata["sha256"].startswith(saved.version)
-
-    def test_the_version_is_the_content_hash(self, result, tmp_path):
-        first = artifacts.save_artifact(result.pipeline, result.metadata, tmp_path / "a")
-        second = artifacts.save_artifact(result.pipeline, result.metadata, tmp_path / "b")
-        assert first.version == second.version
-        assert len(first.version) == artifacts.VERSION_LENGTH
-
-    def test_no_temporary_files_are_left_behind(self, result, tmp_path):
-        saved = artifacts.save_artifact(result.pipeline, result.metadata, tmp_path)
-        artifacts.activate(tmp_path, saved.version)
-        assert sorted(p.name for p in tmp_path.iterdir()) == [
-            "ACTIVE",
-            f"model-{saved.version}.joblib",
-            f"model-{saved.version}.json",
-        ]
-
-    def test_a_changed_file_is_never_unpickled(self, result, tmp_path):
-        saved = artifacts.save_artifact(result.pipeline, result.metadata, tmp_path)
-        path = artifacts.artifact_path(tmp_path, saved.version)
-        path.write_bytes(path.read_bytes() + b"tampered")
-        with pytest.raises(artifacts.ArtifactError, match="SHA-256"):
-            artifacts.load_artifact(tmp_path, saved.version)
-
-    def test_versions_cannot_name_files_elsewhere(self, tmp_path):
-        (tmp_path / artifacts.ACTIVE_FILE).write_text("../../etc/passwd\n")
-        with pytest.raises(artifacts.ArtifactError, match="not a model version"):
-            artifacts.active_version(tmp_path)
-
-    def test_no_active_model_says_how_to_train_one(self, tmp_path):
-        with pytest.raises(artifacts.NoActiveModel, match=r"manage\.py train_model"):
-            artifacts.active_version(tmp_path)
-
-    def test_activate_refuses_an_unknown_version(self, tmp_path):
-        with pytest.raises(artifacts.ArtifactError, match="does not exist"):
-            artifacts.activate(tmp_path, "0123456789ab")
-
-    def test_list_shows_complete_artifacts_oldest_first(self, result, tmp_path):
-        other = copy.deepcopy(result.pipeline).set_params(features__min_ink=0.25)
-        new = artifacts.save_artifact(other, {**result.metadata, "trained_at": "2"}, tmp_path)
-        old = artifacts.save_artifact(
-            result.pipeline, {**result.metadata, "trained_at": "1"}, tmp_path
-        )
-        (tmp_path / "model-ffffffffffff.joblib").write_bytes(b"no metadata: incomplete")
-        assert [a.version for a in artifacts.list_artifacts(tmp_path)] == [old.version, new.version]
-
-    def test_an_artifact_of_an_older_design_is_refused(self, result, tmp_path):
-        saved = artifacts.save_artifact(result.pipeline, result.metadata, tmp_path)
-        path = artifacts.metadata_path(tmp_path, saved.version)
-        metadata = json.loads(path.read_text())
-        del metadata["format"]  # as written before the format was recorded
-        path.write_text(json.dumps(metadata))
-        with pytest.raises(artifacts.ArtifactError, match=r"older version.*train_model"):
-            artifacts.load_artifact(tmp_path, saved.version)
-        with pytest.raises(artifacts.ArtifactError, match="older version"):
-            artifacts.activate(tmp_path, saved.version)

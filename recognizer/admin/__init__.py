@@ -1,5 +1,6 @@
 """Review of past guesses in the Django admin."""
 
+from recognizer.admin.model_versions import ModelActivationAdmin, ModelVersionAdmin
 from recognizer.admin.predictions import PredictionAdmin
 
-__all__ = ["PredictionAdmin"]
+__all__ = ["ModelActivationAdmin", "ModelVersionAdmin", "PredictionAdmin"]

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from recognizer import selectors
+from recognizer import statistics
 
 
 def heat_level(count: int, total: int) -> int:
@@ -23,7 +23,7 @@ def statistics_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> Http
     """Answer the statistics page: accuracy, confusion matrix and drawings per day."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    stats = selectors.history_statistics()
+    stats = statistics.history_statistics()
     columns = [row.labelled for row in stats.by_digit]
     confusion_rows = [
         (

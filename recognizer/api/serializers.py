@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from recognizer.api.fields import DrawingField, UploadedDrawingField
-from recognizer.models import Prediction
+from recognizer.models import ModelVersion, Prediction
 from recognizer.tokens import feedback_token
 
 REPLACES_HELP = (
@@ -157,35 +157,52 @@ class ComparisonSetSerializer(serializers.Serializer):
     accuracy = serializers.FloatField()
 
 
-class ModelInfoSerializer(serializers.Serializer):
-    version = serializers.CharField()
-    algorithm = serializers.CharField()
-    parameters = serializers.DictField()
-    trained_at = serializers.DateTimeField()
+class ModelInfoSerializer(serializers.ModelSerializer):
+    """A model version as the API describes it: how it was made and how good it is."""
+
+    trained_at = serializers.DateTimeField(source="created_at")
+    parameters = serializers.DictField(source="metadata.parameters")
     training_samples = serializers.IntegerField(
+        source="metadata.training_samples",
         help_text="Rows trained on: load_digits' training split, its distorted copies and "
-        "the repeated corrected drawings."
+        "the repeated corrected drawings.",
     )
     history_samples = serializers.IntegerField(
-        help_text="Corrected drawings from the history that were trained on."
+        source="metadata.history_samples",
+        help_text="Corrected drawings from the history that were trained on.",
     )
     cv_accuracy = serializers.FloatField(
-        allow_null=True, help_text="Mean accuracy of cross-validation (null if not run)."
-    )
-    test_accuracy = serializers.FloatField(help_text="Accuracy on the held-out 25% of load_digits.")
-    comparison = serializers.DictField(
-        child=ComparisonSetSerializer(),
+        source="metadata.cv_accuracy",
         allow_null=True,
+        help_text="Accuracy of cross-validation on the undistorted training images "
+        "(null if not run).",
+    )
+    test_accuracy = serializers.FloatField(
+        source="metadata.test_accuracy", help_text="Accuracy on the held-out 25% of load_digits."
+    )
+    comparison = serializers.DictField(
+        source="metadata.comparison",
+        default=dict,
+        child=ComparisonSetSerializer(),
         help_text="Accuracy on the sets a new model must not do worse on than the one it "
         "replaces: load_digits' held-out split and the held-out corrected history.",
     )
+    training_data = serializers.DictField(help_text="What it learnt from, by source.")
     evaluation = serializers.DictField(
         child=EvaluationSetSerializer(),
-        allow_null=True,
         help_text="Figures on drawing-like sets never trained on (load_digits' held-out split "
-        "drawn 280x280, synthetic pen-stroke digits), by set; null if not evaluated.",
+        "drawn 280x280, synthetic pen-stroke digits), by set; empty if not evaluated.",
     )
     libraries = serializers.DictField(child=serializers.CharField())
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            *("version", "algorithm", "trained_at", "trained_by", "parameters"),
+            *("training_data", "training_samples", "history_samples", "cv_accuracy"),
+            *("test_accuracy", "comparison", "evaluation", "libraries", "sha256"),
+        ]
+        read_only_fields = fields
 
 
 class ErrorSerializer(serializers.Serializer):

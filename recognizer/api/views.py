@@ -36,7 +36,7 @@ from recognizer.api.serializers import (
 )
 from recognizer.api.throttling import ClientRateThrottle
 from recognizer.model_service import get_model_service
-from recognizer.models import Prediction
+from recognizer.models import ModelVersion, Prediction
 
 ERROR_RESPONSES = {
     400: OpenApiResponse(ErrorSerializer, description="The request or the image is invalid."),
@@ -155,7 +155,7 @@ class ModelInfoView(APIView):
     )
     def get(self, request: Request) -> Response:
         model = get_model_service().current()
-        return Response(ModelInfoSerializer({**model.metadata, "version": model.version}).data)
+        return Response(ModelInfoSerializer(ModelVersion.objects.get(version=model.version)).data)
 
 
 @extend_schema_view(

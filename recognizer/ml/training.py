@@ -7,7 +7,6 @@ step ("features") is the preprocessing, then the classifier. Only load_digits
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,14 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import PIL
-import scipy
-import sklearn
 from sklearn.datasets import load_digits
 from sklearn.metrics import accuracy_score, classification_report
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
+from recognizer.ml import artifacts
 from recognizer.ml.augmentation import augmented_features
 from recognizer.ml.ensemble import MLPEnsemble
 from recognizer.ml.preprocessing import DigitFeatures
@@ -31,6 +28,7 @@ DEFAULT_FACTOR = 20  # distorted copies per training image: the full setting
 FAST_FACTOR = 1  # with FAST_CLASSIFIER: a few seconds, for tests
 FAST_CLASSIFIER = {"n_members": 1, "max_iter": 30}
 FAST_OPTIONS = {"factor": FAST_FACTOR, "classifier_params": FAST_CLASSIFIER, "cv_folds": 2}
+DIGITS_TRAINING_IMAGES = 1347  # load_digits' 75% training split
 EXTRA_REPEAT = 10  # how much one user-corrected drawing weighs vs one source image
 
 Stage = Callable[[str, int, int], None]  # progress(stage, done, total) of a training
@@ -61,16 +59,6 @@ def build_pipeline(**classifier_params: Any) -> Pipeline:
 
 def accuracy(pipeline: Pipeline, images: Sequence[np.ndarray], labels: Sequence[int]) -> float:
     return float(accuracy_score(labels, pipeline.predict(list(images))))
-
-
-def library_versions() -> dict[str, str]:
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "pillow": PIL.__version__,
-    }
 
 
 @dataclass
@@ -150,8 +138,19 @@ def describe(pipeline: Pipeline, factor: int, seed: int) -> dict[str, Any]:
         "temperature": classifier.temperature_,
         "cv_folds": classifier.calibration_folds,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "libraries": library_versions(),
+        "libraries": artifacts.library_versions(),
+        "format": artifacts.FORMAT,
     }
+
+
+def training_data(factor: int, extra: int, extra_repeat: int) -> dict[str, Any]:
+    """Return what a model learnt from, by source."""
+    sources: dict[str, Any] = {
+        "load_digits training split": {"images": DIGITS_TRAINING_IMAGES, "copies_each": factor}
+    }
+    if extra:
+        sources["corrected drawings"] = {"images": extra, "repeat": extra_repeat}
+    return sources
 
 
 def train(
@@ -203,6 +202,7 @@ def train(
     metadata = {
         **describe(pipeline, factor, seed),
         "cv_accuracy": cv_accuracy(classifier, rows),
+        "training_data": training_data(factor, len(extra_labels), extra_repeat),
         "training_samples": len(rows.y),
         "history_samples": len(extra_labels),
         "history_repeat": extra_repeat if len(extra_labels) else 0,

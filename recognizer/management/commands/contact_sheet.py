@@ -1,12 +1,13 @@
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from recognizer import retraining
-from recognizer.ml import artifacts, evaluation, synthetic
+from recognizer.ml import evaluation, synthetic
 from recognizer.ml.decoding import DecodingError
+from recognizer.ml.serving import ModelUnavailable
+from recognizer.model_service import load_version
 
 
 class Command(BaseCommand):
@@ -40,11 +41,9 @@ class Command(BaseCommand):
         parser.add_argument("--model", help="Model version (default: the one in service).")
 
     def handle(self, *args: object, **options: object) -> None:
-        directory = Path(settings.MODEL_DIR)
         try:
-            version = options["model"] or artifacts.active_version(directory)
-            pipeline, _ = artifacts.load_artifact(directory, version)
-        except artifacts.ArtifactError as error:
+            pipeline = load_version(options["model"]).pipeline
+        except ModelUnavailable as error:
             raise CommandError(str(error)) from None
 
         if options["drawings"]:

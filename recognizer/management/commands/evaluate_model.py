@@ -1,11 +1,9 @@
-import json
-from pathlib import Path
-
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recognizer import retraining
-from recognizer.ml import artifacts, evaluation
+from recognizer import registry, retraining
+from recognizer.ml import evaluation
+from recognizer.ml.serving import ModelUnavailable
+from recognizer.model_service import load_version
 
 
 class Command(BaseCommand):
@@ -35,22 +33,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
-        directory = Path(settings.MODEL_DIR)
         if options["per_class"] < 1:
             raise CommandError("--per-class must be at least 1.")
         try:
-            version = options["model"] or artifacts.active_version(directory)
-            pipeline, metadata = artifacts.load_artifact(directory, version)
-        except artifacts.ArtifactError as error:
+            model = load_version(options["model"])
+        except ModelUnavailable as error:
             raise CommandError(str(error)) from None
-
-        self.stdout.write(f"Evaluating model {version}...")
-        scores = retraining.evaluate(pipeline, per_class=options["per_class"])
+        self.stdout.write(f"Evaluating model {model.version}...")
+        scores = retraining.evaluate(model.pipeline, per_class=options["per_class"])
         self.stdout.write(evaluation.format_scores(scores, detail=True))
         if options["record"]:
-            metadata = {**metadata, "evaluation": retraining.evaluation_metadata(scores)}
-            artifacts.write_atomically(
-                artifacts.metadata_path(directory, version),
-                json.dumps(metadata, indent=2, sort_keys=True).encode(),
+            registry.model_version_record_evaluation(
+                version=model.version, evaluation=retraining.evaluation_metadata(scores)
             )
-            self.stdout.write(self.style.SUCCESS(f"Figures recorded with model {version}."))
+            self.stdout.write(self.style.SUCCESS(f"Figures recorded with model {model.version}."))

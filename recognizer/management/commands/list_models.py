@@ -1,37 +1,34 @@
-from pathlib import Path
-
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from recognizer import selectors
-from recognizer.ml import artifacts
+from recognizer import statistics
+from recognizer.models import ModelVersion
 from recognizer.templatetags.recognizer_format import percent
 
 
 class Command(BaseCommand):
-    help = "List every trained model version in MODEL_DIR, oldest first; * marks the active one."
+    help = (
+        "List every trained model version, oldest first, with its accuracy on the "
+        "held-out load_digits and on the labelled drawings it guessed; * marks the "
+        "version in service, ~ the challenger."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
-        directory = Path(settings.MODEL_DIR)
-        found = artifacts.list_artifacts(directory)
-        if not found:
-            self.stdout.write(f"No trained model in {directory}: run `manage.py train_model`.")
+        versions = list(ModelVersion.objects.order_by("created_at", "id"))
+        if not versions:
+            self.stdout.write("No trained model: run `manage.py train_model`.")
             return
-        try:
-            active = artifacts.active_version(directory)
-        except artifacts.ArtifactError:
-            active = None
-        used = selectors.predictions_per_version()
+        live = statistics.labelled_counts_by_version()
+        marks = {ModelVersion.Role.ACTIVE: "*", ModelVersion.Role.CHALLENGER: "~"}
         self.stdout.write(
-            f"  {'version':12}  {'trained at':25}  {'algorithm':22}  {'test acc.':>9}  "
-            f"{'history':>7}  {'predictions':>11}"
+            f"  {'version':12}  {'trained at':25}  {'test acc.':>9}  {'labelled':>8}  "
+            f"{'right':>7}  trained by"
         )
-        for artifact in found:
-            metadata = artifact.metadata
-            marker = "*" if artifact.version == active else " "
-            shown_accuracy = percent(metadata.get("test_accuracy"), 2)
+        for version in versions:
+            counts = live.get(version.version)
             self.stdout.write(
-                f"{marker} {artifact.version:12}  {metadata.get('trained_at', '?'):25}  "
-                f"{metadata.get('algorithm', '?'):22}  {shown_accuracy:>9}  "
-                f"{metadata.get('history_samples', 0):>7}  {used.get(artifact.version, 0):>11}"
+                f"{marks.get(version.role, ' ')} {version.version:12}  "
+                f"{version.created_at.isoformat(timespec='seconds'):25}  "
+                f"{percent(version.metadata.get('test_accuracy'), 2):>9}  "
+                f"{counts.labelled if counts else 0:>8}  "
+                f"{percent(counts.accuracy if counts else None, 1):>7}  {version.trained_by}"
             )

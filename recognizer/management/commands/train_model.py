@@ -1,16 +1,18 @@
-from pathlib import Path
+import getpass
+import socket
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from recognizer import retraining
-from recognizer.ml import artifacts, evaluation, training
+from recognizer.ml import evaluation, training
+from recognizer.ml.serving import ModelUnavailable
+from recognizer.model_service import NO_MODEL, load_version
 from recognizer.templatetags.recognizer_format import percent
 
 STAGE_NAMES = {
     "augment": "distorting and preprocessing load_digits",
-    "cross-validate": "cross-validating",
-    "fit": "fitting the final model",
+    "fit": "fitting and calibrating",
 }
 
 
@@ -48,7 +50,7 @@ class Command(BaseCommand):
     help = (
         "Train the digit recognizer on scikit-learn's digits set, augmented with "
         "distorted copies (and, with --with-history, on the drawings people "
-        "corrected), evaluate it, save it as a new version in MODEL_DIR, and put "
+        "corrected), evaluate it, save it as a new version in the model registry, and put "
         "it in service unless it is worse than the model in service."
     )
 
@@ -87,32 +89,24 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
-        directory = Path(settings.MODEL_DIR)
         if options["if_missing"]:
             try:
-                version = artifacts.active_version(directory)
-                artifacts.check_format(version, artifacts.read_metadata(directory, version))
-            except artifacts.ArtifactError as error:
-                if not isinstance(error, artifacts.NoActiveModel):
-                    self.stdout.write(f"{error} Training one now.")
+                current = load_version()
+            except ModelUnavailable as error:
+                if str(error) != NO_MODEL:  # one serves, but cannot: say why
+                    self.stdout.write(f"{error} Training a new one.")
             else:
-                self.stdout.write(f"Model {version} is in service in {directory}; not training.")
+                self.stdout.write(f"Model {current.version} is in service; not training.")
                 return
-        if options["history_repeat"] is not None and options["history_repeat"] < 1:
-            raise CommandError("--history-repeat must be at least 1.")
-        if settings.TRAINING_AUGMENTATION_FACTOR < 0:
-            raise CommandError("TRAINING_AUGMENTATION_FACTOR must be 0 or more.")
-        if settings.TRAINING_JOBS == 0 or settings.TRAINING_JOBS < -1:
-            raise CommandError("TRAINING_JOBS must be -1 (every core) or at least 1.")
-
+        self.check_settings(options)
         factor = training.FAST_FACTOR if options["fast"] else settings.TRAINING_AUGMENTATION_FACTOR
         self.stdout.write(
             "Training the digit recognizer (an ensemble of small neural networks) on "
             f"load_digits and {factor} distorted {'copy' if factor == 1 else 'copies'} "
-            "of each image"
-            f"{', fast setting' if options['fast'] else ''}..."
+            f"of each image{', fast setting' if options['fast'] else ''}..."
         )
         outcome = retraining.train_model(
+            trained_by=f"manage.py train_model ({getpass.getuser()}@{socket.gethostname()})",
             with_history=options["with_history"],
             history_repeat=options["history_repeat"],
             force=options["force"],
@@ -121,7 +115,18 @@ class Command(BaseCommand):
             message=self.stdout.write,
             progress=ProgressBar(self.stdout),
         )
-        result = outcome.result
+        self.write_report(outcome)
+        self.write_verdict(outcome)
+
+    def check_settings(self, options: dict) -> None:
+        if options["history_repeat"] is not None and options["history_repeat"] < 1:
+            raise CommandError("--history-repeat must be at least 1.")
+        if settings.TRAINING_AUGMENTATION_FACTOR < 0:
+            raise CommandError("TRAINING_AUGMENTATION_FACTOR must be 0 or more.")
+        if settings.TRAINING_JOBS == 0 or settings.TRAINING_JOBS < -1:
+            raise CommandError("TRAINING_JOBS must be -1 (every core) or at least 1.")
+
+    def write_report(self, outcome: retraining.TrainingOutcome) -> None:
         if outcome.history_skipped:
             self.stdout.write(
                 self.style.WARNING(
@@ -129,7 +134,7 @@ class Command(BaseCommand):
                     "(file missing or unreadable)."
                 )
             )
-        metadata = result.metadata
+        metadata = outcome.result.metadata
         self.stdout.write("")
         if metadata["cv_accuracy"] is not None:
             self.stdout.write(
@@ -139,34 +144,33 @@ class Command(BaseCommand):
         self.stdout.write(
             f"On the held-out 25% of load_digits ({metadata['test_samples']} images):"
         )
-        self.stdout.write(result.test_report)
+        self.stdout.write(outcome.result.test_report)
         self.write_comparison(outcome)
         if outcome.evaluation:
             self.stdout.write(evaluation.format_scores(outcome.evaluation))
             self.stdout.write("(`manage.py evaluate_model` shows per-digit figures.)")
             self.stdout.write("")
 
-        new = outcome.artifact.version
+    def write_verdict(self, outcome: retraining.TrainingOutcome) -> None:
+        new = outcome.model_version.version
         if outcome.activated:
+            seconds = outcome.result.metadata["train_seconds"]
             self.stdout.write(
-                self.style.SUCCESS(
-                    f"Model {new} saved to {directory} and put in service "
-                    f"(trained in {metadata['train_seconds']:.1f} s)."
-                )
+                self.style.SUCCESS(f"Model {new} trained in {seconds:.1f} s and put in service.")
             )
-        else:
-            self.stdout.write(
-                self.style.WARNING(
-                    f"Model {new} is worse than {outcome.previous_version} on at least one "
-                    f"set above (by more than {retraining.TOLERANCE:.0%}): saved, but NOT put "
-                    "in service. Activate it anyway with "
-                    f"`manage.py activate_model {new}` or train with --force."
-                )
+            return
+        self.stdout.write(
+            self.style.WARNING(
+                f"Model {new} is worse than {outcome.previous_version} on at least one "
+                f"set above (by more than {retraining.TOLERANCE:.0%}): saved, but NOT put "
+                f"in service. Activate it anyway with `manage.py activate_model {new}` "
+                "or train with --force."
             )
+        )
 
     def write_comparison(self, outcome: retraining.TrainingOutcome) -> None:
         current = outcome.previous_version or "none"
-        new = outcome.artifact.version
+        new = outcome.model_version.version
         self.stdout.write(f"{'accuracy on':30} {'samples':>8} {current:>14} {new:>14}")
         for name, samples, current_accuracy, new_accuracy in outcome.comparison.rows:
             self.stdout.write(

@@ -1,0 +1,178 @@
+"""The model registry: storing trained versions, and changing which one serves.
+
+Every change of the model in service (or of the challenger) happens in one
+transaction and is recorded as a ModelActivation: who, when, from which
+version. Serving processes notice it within a second (recognizer.model_service).
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from recognizer.ml import artifacts
+from recognizer.models import ModelActivation, ModelVersion, model_storage
+
+VERSION_LENGTH = 12
+Action = ModelActivation.Action
+Role = ModelVersion.Role
+
+
+class RegistryError(Exception):
+    """A change of the model in service that cannot be made; the message says why."""
+
+
+def model_version_create(*, pipeline: object, metadata: dict, trained_by: str) -> ModelVersion:
+    """Store a trained pipeline and its metadata; return its version (not activated)."""
+    return model_version_store(
+        data=artifacts.serialize(pipeline), metadata=metadata, trained_by=trained_by
+    )
+
+
+def model_version_store(*, data: bytes, metadata: dict, trained_by: str) -> ModelVersion:
+    """Store an artifact's bytes, then its row; return the version (not activated).
+
+    The version is named by the artifact's content: storing the same model
+    twice returns the version stored first.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    version = digest[:VERSION_LENGTH]
+    existing = ModelVersion.objects.filter(version=version).first()
+    if existing is not None:
+        return existing
+    # The file first: a row never names an artifact that is not there.
+    name = f"model-{version}.joblib"
+    if not model_storage().exists(name):
+        name = model_storage().save(name, ContentFile(data))
+    details = dict(metadata)
+    return ModelVersion.objects.create(
+        version=version,
+        trained_by=trained_by,
+        algorithm=details.pop("algorithm", ""),
+        artifact=name,
+        sha256=digest,
+        size_bytes=len(data),
+        libraries=details.pop("libraries", artifacts.library_versions()),
+        training_data=details.pop("training_data", {}),
+        evaluation=details.pop("evaluation", {}),
+        metadata=details,
+    )
+
+
+def model_version_activate(
+    *,
+    version: str,
+    via: str,
+    by: AbstractBaseUser | None = None,
+    action: str = Action.ACTIVATE,
+) -> ModelVersion:
+    """Put a version in service in place of the current one; return it.
+
+    Refused (RegistryError) for an unknown version or one trained with other
+    library versions than this process runs: it could not be loaded.
+    """
+    with transaction.atomic():
+        chosen = locked_version(version)
+        reason = usable_reason(chosen)
+        if reason:
+            raise RegistryError(f"Model {version} cannot be put in service: {reason}")
+        current = ModelVersion.objects.select_for_update().filter(role=Role.ACTIVE).first()
+        if current is not None and current.pk == chosen.pk:
+            return chosen
+        if current is not None:
+            set_role(current, "")
+        set_role(chosen, Role.ACTIVE)
+        ModelActivation.objects.create(
+            action=action, version=chosen, previous=current, by=by, via=via
+        )
+    return chosen
+
+
+def model_version_rollback(*, via: str, by: AbstractBaseUser | None = None) -> ModelVersion:
+    """Put back in service the version that served before the current one; return it."""
+    current = ModelVersion.objects.filter(role=Role.ACTIVE).first()
+    if current is None:
+        raise RegistryError("No model is in service: there is nothing to roll back.")
+    arrival = (
+        ModelActivation.objects.filter(
+            version=current, action__in=[Action.ACTIVATE, Action.ROLLBACK, Action.PROMOTE]
+        )
+        .order_by("-at", "-id")
+        .first()
+    )
+    if arrival is None or arrival.previous is None:
+        raise RegistryError(f"Model {current} was the first in service: there is no previous one.")
+    return model_version_activate(
+        version=arrival.previous.version, via=via, by=by, action=Action.ROLLBACK
+    )
+
+
+def model_version_record_evaluation(*, version: str, evaluation: dict) -> ModelVersion:
+    """Keep a version's figures on the evaluation sets (shown by /api/model/); return it."""
+    with transaction.atomic():
+        model_version = locked_version(version)
+        model_version.evaluation = evaluation
+        model_version.save(update_fields=["evaluation"])
+    return model_version
+
+
+def usable_reason(model_version: ModelVersion) -> str:
+    """Return why this code cannot run a version ("" if it can)."""
+    return artifacts.unusable(
+        libraries=model_version.libraries, format=model_version.metadata.get("format", 1)
+    )
+
+
+def locked_version(version: str) -> ModelVersion:
+    """Return a version's row, locked for the rest of the transaction."""
+    chosen = ModelVersion.objects.select_for_update().filter(version=version).first()
+    if chosen is None:
+        raise RegistryError(f"There is no model version {version!r}; see `manage.py list_models`.")
+    return chosen
+
+
+def set_role(model_version: ModelVersion, role: str) -> None:
+    """Give a version a role ("" for none), noting since when it holds it."""
+    model_version.role = role
+    model_version.role_since = timezone.now() if role else None
+    model_version.save(update_fields=["role", "role_since"])
+
+
+def model_versions_import(*, folder: Path) -> list[ModelVersion]:
+    """Register the artifacts a folder holds from before the registry; return them.
+
+    Each `model-<version>.joblib` is taken with its `model-<version>.json`
+    metadata if its bytes match the SHA-256 recorded there; the version named
+    by the folder's ACTIVE file is put in service if none is and it can run.
+    """
+    imported = [
+        model_version_store(data=data, metadata=metadata, trained_by=f"imported from {folder}")
+        for data, metadata in map(legacy_artifact, sorted(folder.glob("model-*.json")))
+        if data
+    ]
+    named = {model_version.version: model_version for model_version in imported}
+    active = (folder / "ACTIVE").read_text().strip() if (folder / "ACTIVE").exists() else ""
+    serving = ModelVersion.objects.filter(role=Role.ACTIVE).exists()
+    if active in named and not serving and not usable_reason(named[active]):
+        model_version_activate(version=active, via="manage.py import_models")
+    return imported
+
+
+def legacy_artifact(metadata_path: Path) -> tuple[bytes, dict]:
+    """Return a pre-registry artifact's bytes and metadata (b"" if unreadable or altered)."""
+    try:
+        metadata = json.loads(metadata_path.read_text())
+        data = metadata_path.with_suffix(".joblib").read_bytes()
+    except (OSError, ValueError):
+        return b"", {}
+    if not isinstance(metadata, dict) or hashlib.sha256(data).hexdigest() != metadata.get("sha256"):
+        return b"", {}
+    # The registry row records these by itself.
+    return data, {key: value for key, value in metadata.items() if key not in LEGACY_KEYS}
+
+
+LEGACY_KEYS = {"version", "sha256", "size_bytes"}

@@ -1,0 +1,151 @@
+"""Statistics of the history: accuracy overall, per digit and per model version, the
+confusion matrix, drawings per day.
+
+Computed by the database (grouped counts), never by looping over rows in
+Python, so they stay fast with a large history.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Min, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from recognizer.models import Prediction
+from recognizer.selectors import CORRECT
+
+DIGITS = range(10)
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """Return part / whole, or None when there is no whole."""
+    return part / whole if whole else None
+
+
+class LabelledAccuracy:
+    """Accuracy on the labelled part of a group of predictions."""
+
+    labelled: int
+    correct: int
+
+    @property
+    def accuracy(self) -> float | None:
+        return ratio(self.correct, self.labelled)
+
+
+@dataclass(frozen=True)
+class DigitAccuracy(LabelledAccuracy):
+    digit: int
+    labelled: int
+    correct: int
+
+
+@dataclass(frozen=True)
+class VersionAccuracy(LabelledAccuracy):
+    version: str
+    total: int
+    labelled: int
+    correct: int
+    first_used: datetime.datetime
+    last_used: datetime.datetime
+
+
+@dataclass(frozen=True)
+class HistoryStatistics(LabelledAccuracy):
+    total: int
+    labelled: int
+    correct: int
+    by_digit: list[DigitAccuracy]
+    by_version: list[VersionAccuracy]
+    confusion: list[list[int]]  # confusion[guess][truth]
+    per_day: list[tuple[datetime.date, int]]
+
+
+def history_statistics(*, days: int = 30) -> HistoryStatistics:
+    """Return counts and accuracies of the whole history, from three grouped queries."""
+    versions = [
+        VersionAccuracy(
+            version=row["model_version"],
+            total=row["total"],
+            labelled=row["labelled"],
+            correct=row["correct"],
+            first_used=row["first_used"],
+            last_used=row["last_used"],
+        )
+        for row in Prediction.objects.order_by()
+        .values("model_version")
+        .annotate(
+            total=Count("id"),
+            labelled=Count("id", filter=Q(label__isnull=False)),
+            correct=Count("id", filter=CORRECT),
+            first_used=Min("created_at"),
+            last_used=Max("created_at"),
+        )
+        .order_by("-last_used")
+    ]
+
+    confusion = [[0] * 10 for _ in DIGITS]
+    for row in (
+        Prediction.objects.filter(label__isnull=False)
+        .order_by()
+        .values("digit", "label")
+        .annotate(count=Count("id"))
+    ):
+        confusion[row["digit"]][row["label"]] = row["count"]
+    by_digit = [
+        DigitAccuracy(
+            digit=truth,
+            labelled=sum(confusion[guess][truth] for guess in DIGITS),
+            correct=confusion[truth][truth],
+        )
+        for truth in DIGITS
+    ]
+
+    return HistoryStatistics(
+        total=sum(v.total for v in versions),
+        labelled=sum(v.labelled for v in versions),
+        correct=sum(v.correct for v in versions),
+        by_digit=by_digit,
+        by_version=versions,
+        confusion=confusion,
+        per_day=drawings_per_day(days),
+    )
+
+
+def drawings_per_day(days: int) -> list[tuple[datetime.date, int]]:
+    """Return how many drawings were stored on each of the last `days` days (today too)."""
+    today = timezone.localdate()
+    first_day = today - datetime.timedelta(days=days - 1)
+    since = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time.min))
+    counts = dict(
+        Prediction.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .order_by()
+        .values_list("day")
+        .annotate(count=Count("id"))
+    )
+    return [
+        (day, counts.get(day, 0))
+        for day in (first_day + datetime.timedelta(days=n) for n in range(days))
+    ]
+
+
+@dataclass(frozen=True)
+class LabelledCounts(LabelledAccuracy):
+    labelled: int
+    correct: int
+
+
+def labelled_counts_by_version() -> dict[str, LabelledCounts]:
+    """Return how many of each model version's guesses were labelled, and right."""
+    rows = (
+        Prediction.objects.filter(label__isnull=False)
+        .order_by()
+        .values("model_version")
+        .annotate(labelled=Count("id"), correct=Count("id", filter=CORRECT))
+    )
+    return {
+        row["model_version"]: LabelledCounts(labelled=row["labelled"], correct=row["correct"])
+        for row in rows
+    }

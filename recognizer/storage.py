@@ -1,0 +1,29 @@
+"""Named storages (entries of STORAGES), looked up on first use like `default_storage`."""
+
+from django.core.files.storage import storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
+
+
+class NamedStorage(LazyObject):
+    """The storage of one STORAGES entry, found when first used and again after
+    STORAGES changes (tests do that), so that every holder sees the same one."""
+
+    instances: list["NamedStorage"] = []
+
+    def __init__(self, alias: str) -> None:
+        self.__dict__["alias"] = alias
+        super().__init__()
+        NamedStorage.instances.append(self)
+
+    def _setup(self) -> None:
+        self._wrapped = storages[self.alias]
+
+
+@receiver(setting_changed)
+def forget_named_storages(*, setting: str, **kwargs: object) -> None:
+    """Look every named storage up again once STORAGES has changed."""
+    if setting == "STORAGES":
+        for storage in NamedStorage.instances:
+            storage._wrapped = empty

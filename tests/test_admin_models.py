@@ -1,0 +1,106 @@
+"""Model versions in the admin: their figures, and who may change the one in service."""
+
+import copy
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from recognizer.ml import artifacts
+from recognizer.models import ModelActivation, ModelVersion, Prediction
+from tests.conftest import register
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/admin/recognizer/modelversion/"
+ROLLBACK = "/admin/recognizer/modelversion/rollback/"
+
+
+@pytest.fixture
+def other_version(training_result) -> ModelVersion:
+    other = copy.deepcopy(training_result.pipeline).set_params(features__min_ink=0.25)
+    return register(artifacts.serialize(other), training_result.metadata, active=False)
+
+
+@pytest.fixture
+def operator(staff_client, staff_user):
+    """A reviewer who may also change the model in service."""
+    staff_user.user_permissions.add(Permission.objects.get(codename="activate_modelversion"))
+    return staff_client
+
+
+def activate(model_version: ModelVersion) -> dict:
+    """The changelist's form, with the "put in service" action on one version."""
+    return {"action": "activate", "index": 0, "_selected_action": [model_version.pk]}
+
+
+def active() -> str:
+    return ModelVersion.objects.get(role=ModelVersion.Role.ACTIVE).version
+
+
+def test_the_list_shows_each_version_with_its_figures(staff_client, model_in_service):
+    Prediction.objects.bulk_create(
+        Prediction(
+            drawing=f"drawings/x/{index}.png",
+            features=[0] * 64,
+            digit=1,
+            confidence=0.9,
+            probabilities=[0.1] * 10,
+            model_version=model_in_service.version,
+            label=1 if index < 3 else 2,
+        )
+        for index in range(4)
+    )
+    page = staff_client.get(LIST).content.decode()
+    assert model_in_service.version in page
+    assert "in service" in page
+    assert "75.0% of 4" in page  # three of the four labelled guesses were right
+    accuracy = model_in_service.metadata["test_accuracy"]
+    assert f"{accuracy:.1%}" in page
+    assert "Roll back" not in page  # this reviewer may not change the model
+
+
+def test_putting_a_version_in_service_needs_the_permission(
+    staff_client, model_in_service, other_version
+):
+    staff_client.post(LIST, activate(other_version))
+    assert active() == model_in_service.version
+
+
+def test_an_operator_activates_and_rolls_back(
+    operator, staff_user, model_in_service, other_version
+):
+    response = operator.post(LIST, activate(other_version), follow=True)
+    assert f"Model {other_version.version} is in service" in response.content.decode()
+    assert active() == other_version.version
+    change = ModelActivation.objects.latest()
+    assert (change.by, change.via, change.previous) == (staff_user, "admin", model_in_service)
+
+    assert "Roll back to the previous version" in operator.get(LIST).content.decode()
+    operator.post(ROLLBACK)
+    assert active() == model_in_service.version
+    assert ModelActivation.objects.latest().action == "rollback"
+    history = operator.get("/admin/recognizer/modelactivation/").content.decode()
+    assert history.count(staff_user.username) >= 2
+
+
+def test_rolling_back_the_first_version_explains_why_not(operator, model_in_service):
+    response = operator.post(ROLLBACK, follow=True)
+    assert "there is no previous one" in response.content.decode()
+    assert active() == model_in_service.version
+
+
+def test_rollback_is_a_post(operator, model_in_service):
+    assert operator.get(ROLLBACK).status_code == 405
+
+
+def test_rollback_is_for_operators_only(staff_client, model_in_service, other_version):
+    staff_client.post(LIST, activate(other_version))
+    response = staff_client.post(ROLLBACK, follow=True)
+    assert "You may not change the model in service." in response.content.decode()
+    assert active() == model_in_service.version
+
+
+def test_versions_are_never_added_or_deleted_by_hand(operator, model_in_service):
+    assert operator.get(f"{LIST}add/").status_code == 403
+    assert operator.get(f"{LIST}{model_in_service.pk}/delete/").status_code == 403
+    assert operator.get(f"{LIST}{model_in_service.pk}/change/").status_code == 200
