@@ -143,12 +143,13 @@ def set_role(model_version: ModelVersion, role: str) -> None:
 
 
 def model_versions_import(*, folder: Path) -> list[ModelVersion]:
-    """Register the artifacts a folder holds from before the registry; return them.
+    """Register the artifacts a folder holds from before the registry; return the new ones.
 
     Each `model-<version>.joblib` is taken with its `model-<version>.json`
     metadata if its bytes match the SHA-256 recorded there; the version named
     by the folder's ACTIVE file is put in service if none is and it can run.
     """
+    known = set(ModelVersion.objects.values_list("version", flat=True))
     imported = [
         model_version_store(data=data, metadata=metadata, trained_by=f"imported from {folder}")
         for data, metadata in map(legacy_artifact, sorted(folder.glob("model-*.json")))
@@ -159,7 +160,7 @@ def model_versions_import(*, folder: Path) -> list[ModelVersion]:
     serving = ModelVersion.objects.filter(role=Role.ACTIVE).exists()
     if active in named and not serving and not usable_reason(named[active]):
         model_version_activate(version=active, via="manage.py import_models")
-    return imported
+    return [model_version for model_version in imported if model_version.version not in known]
 
 
 def legacy_artifact(metadata_path: Path) -> tuple[bytes, dict]:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db.models import Q
@@ -169,3 +170,28 @@ def low_rates(monkeypatch):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database beside the test run's, dropped afterwards."""
+    import psycopg
+
+    default = settings.DATABASES["default"]
+    if default["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("the test run is on SQLite; set DATABASE_URL to a PostgreSQL server")
+    name = f"digits_gunicorn_{uuid.uuid4().hex[:12]}"
+    params = {
+        "host": default["HOST"],
+        "port": default["PORT"] or 5432,
+        "user": default["USER"],
+        "password": default["PASSWORD"],
+        "dbname": "postgres",
+        "autocommit": True,
+    }
+    with psycopg.connect(**params) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    auth = default["USER"] + (f":{default['PASSWORD']}" if default["PASSWORD"] else "")
+    yield f"postgres://{auth}@{default['HOST']}:{params['port']}/{name}"
+    with psycopg.connect(**params) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -34,17 +34,27 @@ START_SECONDS = 120
 @dataclass
 class Server:
     port: int
+    process: subprocess.Popen
     media_root: Path
     log: Path
 
-    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, dict]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, dict]:
         """One request on a new connection (so that any worker may answer)."""
+        status, content = self.fetch(method, path, body, headers)
+        return status, json.loads(content or b"null")
+
+    def fetch(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, bytes]:
+        """One request on a new connection; the status and the raw body."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            headers = {"Content-Type": "application/json"} if body is not None else {}
-            connection.request(method, path, body, headers)
+            sent = {"Content-Type": "application/json"} if body is not None else {}
+            connection.request(method, path, body, {**sent, **(headers or {})})
             response = connection.getresponse()
-            return response.status, json.loads(response.read() or b"null")
+            return response.status, response.read()
         finally:
             connection.close()
 
@@ -107,6 +117,7 @@ def gunicorn_server(
     **environment: str,
 ) -> Iterator[Server]:
     folder = tmp_path / name
+    folder.mkdir(parents=True, exist_ok=True)
     media_root = folder / "media"
     port = free_port()
     env = {
@@ -143,17 +154,18 @@ def gunicorn_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = Server(port=port, media_root=media_root, log=log)
+    server = Server(port=port, process=process, media_root=media_root, log=log)
     try:
         wait_until_ready(server, process, workers)
         yield server
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 def wait_until_ready(server: Server, process: subprocess.Popen, workers: int) -> None:

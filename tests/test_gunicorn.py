@@ -11,13 +11,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from tests.server import PROJECT, gunicorn_server, prediction_bodies
 
@@ -83,31 +80,6 @@ def test_four_workers_store_400_concurrent_predictions_in_one_sqlite_file(tmp_pa
     assert rows == 400
     assert len({body["id"] for _, body in results}) == 400
     assert sorted(names) == files
-
-
-@pytest.fixture
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database beside the test run's, dropped afterwards."""
-    import psycopg
-
-    default = settings.DATABASES["default"]
-    if default["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("the test run is on SQLite; set DATABASE_URL to a PostgreSQL server")
-    name = f"digits_gunicorn_{uuid.uuid4().hex[:12]}"
-    params = {
-        "host": default["HOST"],
-        "port": default["PORT"] or 5432,
-        "user": default["USER"],
-        "password": default["PASSWORD"],
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-    with psycopg.connect(**params) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    auth = default["USER"] + (f":{default['PASSWORD']}" if default["PASSWORD"] else "")
-    yield f"postgres://{auth}@{default['HOST']}:{params['port']}/{name}"
-    with psycopg.connect(**params) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_four_workers_store_400_concurrent_predictions_in_postgresql(
