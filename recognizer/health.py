@@ -64,11 +64,19 @@ def model_check() -> dict:
     }
 
 
-def readiness() -> dict:
-    """Return every component's check, by name."""
-    return {
+# Without these a prediction fails; without the cache it is only not throttled.
+REQUIRED = ("database", "storage", "model")
+
+
+def readiness() -> tuple[str, dict]:
+    """Return the overall status ("ok", "degraded" or "unavailable") and each check."""
+    checks = {
         "database": database_check(),
         "cache": cache_check(),
         "storage": storage_check(),
         "model": model_check(),
     }
+    failing = {name for name, check in checks.items() if check["status"] != "ok"}
+    if failing & set(REQUIRED):
+        return "unavailable", checks
+    return ("degraded" if failing else "ok"), checks
