@@ -2,9 +2,7 @@
 S3-compatible object store (moto in server mode), each on a free loopback
 port, in its own process, stopped when the test run ends or fails."""
 
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -17,29 +15,11 @@ import boto3
 import redis
 from botocore.config import Config
 
-from tests.server import free_port
+from tests.processes import background, free_port
 
 START_SECONDS = 30
 S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 S3_REGION = "us-east-1"
-
-
-@contextmanager
-def background(command: list[str], log: Path) -> Iterator[subprocess.Popen]:
-    """Run a server in a session of its own; stop it (and its children) on exit."""
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        yield process
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def wait_for(ready: callable, process: subprocess.Popen, log: Path) -> None:

@@ -11,8 +11,6 @@ import hashlib
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,8 +24,8 @@ import numpy as np
 
 from recognizer.ml import synthetic
 from tests.drawings import data_uri, png_bytes
+from tests.processes import PROJECT, SERVER_SECRET_KEY, background, free_port, manage
 
-PROJECT = Path(__file__).resolve().parent.parent
 START_SECONDS = 120
 
 
@@ -80,12 +78,6 @@ class Server:
         return self.log.read_text().splitlines()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def prediction_bodies(count: int, seed: int = 0) -> list[bytes]:
     """`count` distinct canvas-like drawings as /api/predict/ JSON bodies."""
     rng = np.random.default_rng(seed)
@@ -125,7 +117,7 @@ def gunicorn_server(
         "DJANGO_SETTINGS_MODULE": "digitsite.settings",
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on 127.0.0.1
-        "SECRET_KEY": "gunicorn-tests-only-not-secret",
+        "SECRET_KEY": SERVER_SECRET_KEY,
         "DATABASE_URL": database_url,
         "MEDIA_ROOT": str(media_root),
         "MODEL_DIR": str(folder / "models"),
@@ -137,35 +129,14 @@ def gunicorn_server(
         "LOG_LEVEL": "INFO",
         **environment,
     }
-    for command in (["migrate", "--noinput"], ["import_models", str(model_folder)]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command, "--verbosity", "0"],
-            cwd=PROJECT,
-            env=env,
-            check=True,
-        )
+    manage("migrate", "--noinput", **env)
+    manage("import_models", str(model_folder), **env)
     log = folder / "gunicorn.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "digitsite.wsgi"],
-            cwd=PROJECT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(port=port, process=process, media_root=media_root, log=log)
-    try:
+    gunicorn = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "digitsite.wsgi"]
+    with background(gunicorn, log, env=env, cwd=PROJECT) as process:
+        server = Server(port=port, process=process, media_root=media_root, log=log)
         wait_until_ready(server, process, workers)
         yield server
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 def wait_until_ready(server: Server, process: subprocess.Popen, workers: int) -> None:

@@ -8,15 +8,14 @@ import os
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.server import PROJECT, gunicorn_server, prediction_bodies
+from tests.processes import manage
+from tests.server import gunicorn_server, prediction_bodies
 
 pytestmark = pytest.mark.server
 
@@ -136,7 +135,7 @@ def test_a_worker_killed_mid_load_loses_no_accepted_drawing(tmp_path, model_fold
     # No row lacks its file; a file without a row (killed between the two
     # writes) is all check_history may find, and --repair removes it.
     environment = {"DATABASE_URL": database_url, "MEDIA_ROOT": str(media_root)}
-    report = manage("check_history", **environment)
+    report = manage("check_history", check=False, **environment)
     assert "Rows without their drawing file: 0" in report.stdout, report.stdout + report.stderr
     manage("check_history", "--repair", "--grace-seconds", "0", **environment)
     final = manage("check_history", **environment)
@@ -146,20 +145,3 @@ def test_a_worker_killed_mid_load_loses_no_accepted_drawing(tmp_path, model_fold
     with sqlite3.connect(database) as connection:
         names = {row[0] for row in connection.execute("SELECT drawing FROM recognizer_prediction")}
     assert names == files
-
-
-def manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "digitsite.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": "gunicorn-tests-only-not-secret",
-            **environment,
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )

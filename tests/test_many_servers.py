@@ -11,8 +11,6 @@ import copy
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +23,8 @@ import redis
 
 from recognizer.ml import artifacts
 from tests.backing import S3_CREDENTIALS, S3_REGION, create_bucket, s3_client
-from tests.server import PROJECT, Server, gunicorn_server, prediction_bodies, write_model_folder
+from tests.processes import manage as run_command
+from tests.server import Server, gunicorn_server, prediction_bodies, write_model_folder
 
 pytestmark = pytest.mark.server
 
@@ -51,23 +50,8 @@ def shared(postgres_database, redis_url, s3_endpoint) -> dict[str, str]:
 
 
 def manage(environment: dict[str, str], *args: str, check: bool = True) -> str:
-    """Run a management command as one of the machines would; its output."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "digitsite.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": "gunicorn-tests-only-not-secret",
-            **environment,
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0 or not check, result.stdout + result.stderr
-    return result.stdout
+    """Run a management command on the shared state, as either machine would; its output."""
+    return run_command(*args, check=check, **environment).stdout
 
 
 def basic_auth() -> dict[str, str]:

@@ -31,6 +31,18 @@ def features_data_uri(features: list[int]) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+def drawing_image(prediction: Prediction, css_class: str, size: int) -> str:
+    """Return the <img> of a stored drawing, shown `size` pixels square."""
+    return format_html(
+        '<img class="{}" src="{}" width="{}" height="{}" alt="drawing {}" loading="lazy">',
+        css_class,
+        prediction.drawing_url,
+        size,
+        size,
+        prediction.pk,
+    )
+
+
 class LabelActionForm(helpers.ActionForm):
     """The admin's action bar, with the digit that "set label to" applies."""
 
@@ -123,20 +135,11 @@ class PredictionAdmin(admin.ModelAdmin):
 
     @admin.display(description="drawing")
     def thumbnail(self, prediction: Prediction) -> str:
-        return format_html(
-            '<img class="drawing-thumbnail" src="{}" width="56" height="56" alt="drawing {}" '
-            'loading="lazy">',
-            prediction.drawing_url,
-            prediction.pk,
-        )
+        return drawing_image(prediction, "drawing-thumbnail", 56)
 
     @admin.display(description="drawing")
     def drawing_large(self, prediction: Prediction) -> str:
-        return format_html(
-            '<img class="drawing-large" src="{}" width="280" height="280" alt="drawing {}">',
-            prediction.drawing_url,
-            prediction.pk,
-        )
+        return drawing_image(prediction, "drawing-large", 280)
 
     @admin.display(description="what the model saw (8x8)")
     def features_image(self, prediction: Prediction) -> str:
