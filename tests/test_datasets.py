@@ -411,3 +411,17 @@ class TestFeaturiseAndProvenance:
         with pytest.raises(datasets.DatasetError, match="empty"):
             datasets.require_data(0, [spec])
         datasets.require_data(1, [spec])
+
+
+def test_an_augmenting_transform_gives_several_rows_per_image(tmp_path):
+    pixels, labels = mnist_pixels(5)
+    images, label_file = write_idx(tmp_path, pixels, labels)
+    source = open_spec(f"idx:{images},{label_file}")
+
+    def three_copies(inks):
+        return np.repeat(DigitFeatures().transform(inks), 3, axis=0)
+
+    result = datasets.featurise(source, three_copies, batch_size=2)
+    assert result.X.shape == (15, 64)
+    assert result.y.tolist() == np.repeat(labels, 3).tolist()
+    assert result.indices.tolist() == np.repeat(np.arange(5), 3).tolist()

@@ -197,7 +197,8 @@ def _featurise_batch(source: Source, indices: np.ndarray, transform: Callable) -
     with threadpool_limits(1):
         ((kept, images, problems),) = batches(source, indices, batch_size=len(indices))
         X = transform(images) if images else None
-    kept = np.asarray(kept, dtype=np.intp)
+    # An augmenting transform returns several rows per image, an image's rows together.
+    kept = np.repeat(np.asarray(kept, dtype=np.intp), len(X) // len(kept) if images else 0)
     return Features(X, source.labels[kept], kept, problems)
 
 
@@ -214,6 +215,8 @@ def featurise(
 
     Batches run in ``n_jobs`` processes; ``progress(done, total)`` counts items.
     Only the feature rows are kept, never the ink of more than a few batches.
+    A ``transform`` may return k rows per image (an image and k - 1 distorted
+    copies, one image's rows together): labels and indices are repeated to match.
     """
     indices = np.arange(len(source.labels)) if indices is None else np.sort(indices)
     chunks = [indices[start : start + batch_size] for start in range(0, len(indices), batch_size)]
