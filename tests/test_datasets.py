@@ -105,6 +105,17 @@ class TestParseSource:
         with pytest.raises(datasets.DatasetError, match=r"nowhere\.csv does not exist"):
             open_spec(f"csv:{tmp_path / 'nowhere.csv'}")
 
+    @pytest.mark.parametrize(
+        ("kind", "message"),
+        [("csv", "is a folder"), ("idx", "is a folder"), ("folder", "no folder")],
+    )
+    def test_a_folder_for_a_file_or_a_file_for_a_folder_is_an_error(self, tmp_path, kind, message):
+        (tmp_path / "file.csv").write_text("label\n")
+        path = tmp_path / "file.csv" if kind == "folder" else tmp_path
+        text = f"idx:{path},{path}" if kind == "idx" else f"{kind}:{path}"
+        with pytest.raises(datasets.DatasetError, match=message):
+            open_spec(text)
+
     def test_history_is_left_to_the_app(self):
         with pytest.raises(datasets.DatasetError, match="memory_source"):
             open_spec("history")
@@ -425,3 +436,13 @@ def test_an_augmenting_transform_gives_several_rows_per_image(tmp_path):
     assert result.X.shape == (15, 64)
     assert result.y.tolist() == np.repeat(labels, 3).tolist()
     assert result.indices.tolist() == np.repeat(np.arange(5), 3).tolist()
+
+
+def test_skipped_items_are_counted_and_the_first_few_listed():
+    problems = [datasets.Problem(f"a.csv line {n}", "label 12 is outside 0-9") for n in range(12)]
+    problems.append(datasets.Problem("b-images", "the data ends early", count=5))
+    lines = datasets.describe_problems(problems, limit=3)
+    assert lines[0] == "17 skipped:"
+    assert lines[1] == "  a.csv line 0: label 12 is outside 0-9"
+    assert lines[-1] == "  ... and 10 more"
+    assert datasets.describe_problems([]) == []

@@ -108,8 +108,10 @@ def open_source(spec: SourceSpec, *, max_side: int = MAX_SIDE) -> Source:
     for path in spec.paths:
         if not path.exists():
             raise DatasetError(f"{spec}: {path} does not exist")
+        if path.is_dir() != (spec.kind == "folder"):
+            raise DatasetError(f"{spec}: {path} is {'a' if path.is_dir() else 'no'} folder")
     readers = {
-        "digits": lambda: digits_listing(),
+        "digits": digits_listing,
         "folder": lambda: dataset_files.read_folder(spec.paths[0], max_side=max_side),
         "idx": lambda: dataset_files.read_idx(*spec.paths),
         "csv": lambda: dataset_files.read_csv(spec.paths[0]),
@@ -118,9 +120,12 @@ def open_source(spec: SourceSpec, *, max_side: int = MAX_SIDE) -> Source:
         raise DatasetError(f"{spec}: read by the app, then given to memory_source()")
     try:
         return Source(spec, readers[spec.kind]())
-    except FileProblem as error:
+    except (FileProblem, OSError) as error:
+        problem = (
+            error.problem if isinstance(error, FileProblem) else Problem(str(spec), str(error))
+        )
         files = [{"path": str(path)} for path in spec.paths]
-        return Source(spec, Listing(np.zeros(0, dtype=np.int64), _nothing, [error.problem], files))
+        return Source(spec, Listing(np.zeros(0, dtype=np.int64), _nothing, [problem], files))
 
 
 def _nothing(indices: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
@@ -265,3 +270,14 @@ def require_data(total: int, specs: Sequence[SourceSpec]) -> None:
     if total == 0:
         named = ", ".join(str(spec) for spec in specs) or "no source"
         raise DatasetError(f"the data set is empty: no usable image in {named}")
+
+
+def describe_problems(problems: Sequence[Problem], limit: int = 10) -> list[str]:
+    """Return lines telling how many items were skipped, the first ``limit`` with their reasons."""
+    total = sum(problem.count for problem in problems)
+    if not total:
+        return []
+    lines = [f"{total} skipped:"] + [f"  {problem}" for problem in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"  ... and {len(problems) - limit} more")
+    return lines
