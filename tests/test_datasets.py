@@ -173,8 +173,12 @@ class TestIdx:
             (b"\x00\x00\x0d\x03" + bytes(12), "not unsigned bytes"),
             (b"\x00\x00\x08\x03\x00\x00", "header is cut short"),
             (idx_bytes(np.zeros((2, 4), dtype=np.uint8)), "n x rows x columns"),
+            (
+                b"\x00\x00\x08\x03" + b"".join(n.to_bytes(4, "big") for n in (2, 9000, 9000)),
+                "larger",
+            ),
         ],
-        ids=["garbage", "float data", "short header", "not images"],
+        ids=["garbage", "float data", "short header", "not images", "too large"],
     )
     def test_a_bad_images_file_is_skipped_naming_it(self, tmp_path, data, reason):
         _, label_file = write_idx(tmp_path, *mnist_pixels(2))

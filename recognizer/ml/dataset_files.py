@@ -27,7 +27,7 @@ from recognizer.ml.decoding import DecodingError, decode_drawing, grey_drawing
 
 GZIP_MAGIC = b"\x1f\x8b"
 IDX_UNSIGNED_BYTE = 0x08
-CHUNK_RECORDS = 1024  # IDX records read at a time
+CHUNK_BYTES = 1 << 20  # IDX data read at a time
 DIGITS = range(10)
 
 
@@ -114,7 +114,7 @@ def _idx_layout(path: Path) -> tuple[tuple[int, ...], int]:
     return dims, size
 
 
-def read_idx(images: Path, labels: Path) -> Listing:
+def read_idx(images: Path, labels: Path, *, max_side: int) -> Listing:
     """Return the listing of an IDX pair (MNIST's layout, gzipped or not)."""
     files = [file_record(images), file_record(labels)]
     label_dims, label_size = _idx_layout(labels)
@@ -123,6 +123,8 @@ def read_idx(images: Path, labels: Path) -> Listing:
         raise FileProblem(Problem(str(labels), f"labels must be 1-D, not {len(label_dims)}-D"))
     if len(image_dims) != 3 or 0 in image_dims[1:]:
         raise FileProblem(Problem(str(images), f"images must be n x rows x columns: {image_dims}"))
+    if max(image_dims[1:]) > max_side:
+        raise FileProblem(Problem(str(images), f"images larger than {max_side} pixels a side"))
     if image_dims[0] != label_dims[0]:
         raise FileProblem(
             Problem(
@@ -161,6 +163,7 @@ def _label_problems(values: np.ndarray, where: Callable[[int], str]) -> list[Pro
 def _idx_loader(path: Path, positions: np.ndarray, shape: tuple[int, ...]) -> Loader:
     """Return the loader of the IDX images at ``positions`` (item i is record positions[i])."""
     record = shape[0] * shape[1]
+    chunk_records = max(1, CHUNK_BYTES // record)
 
     def load(indices: np.ndarray) -> Iterator[Loaded]:
         with open_binary(path) as stream:
@@ -170,7 +173,7 @@ def _idx_loader(path: Path, positions: np.ndarray, shape: tuple[int, ...]) -> Lo
             for index, position in zip(indices, positions[indices], strict=True):
                 if position >= first + len(chunk):
                     stream.seek((position - first - len(chunk)) * record, io.SEEK_CUR)
-                    data = np.frombuffer(stream.read(CHUNK_RECORDS * record), dtype=np.uint8)
+                    data = np.frombuffer(stream.read(chunk_records * record), dtype=np.uint8)
                     first, chunk = position, data[: len(data) // record * record]
                     chunk = chunk.reshape(-1, *shape)
                 where = f"{path} item {position}"

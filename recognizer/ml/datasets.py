@@ -113,7 +113,7 @@ def open_source(spec: SourceSpec, *, max_side: int = MAX_SIDE) -> Source:
     readers = {
         "digits": digits_listing,
         "folder": lambda: dataset_files.read_folder(spec.paths[0], max_side=max_side),
-        "idx": lambda: dataset_files.read_idx(*spec.paths),
+        "idx": lambda: dataset_files.read_idx(*spec.paths, max_side=max_side),
         "csv": lambda: dataset_files.read_csv(spec.paths[0]),
     }
     if spec.kind not in readers:
