@@ -450,3 +450,35 @@ def test_skipped_items_are_counted_and_the_first_few_listed():
     assert lines[1] == "  a.csv line 0: label 12 is outside 0-9"
     assert lines[-1] == "  ... and 10 more"
     assert datasets.describe_problems([]) == []
+
+
+def test_importing_sources_keeps_each_ones_held_out_part_apart(tmp_path):
+    pixels, labels = mnist_pixels(60)
+    labels[0] = 10  # skipped while listing
+    images, label_file = write_idx(tmp_path, pixels, labels)
+    folder_of_digits(tmp_path / "folder", "dark on light")
+    sources = [open_spec(f"idx:{images},{label_file}"), open_spec(f"folder:{tmp_path / 'folder'}")]
+    seen = []
+    imported = datasets.import_sources(
+        sources,
+        DigitFeatures().transform,
+        held_out=0.2,
+        progress=lambda name, done, total: seen.append((name, done, total)),
+    )
+    idx_name = f"idx:{images},{label_file}"
+    held = imported.held_out[idx_name]
+    training, held_indices = datasets.split_indices(sources[0].labels, 0.2)
+    assert held.indices.tolist() == held_indices.tolist()
+    # The folder holds one image per digit: a lone example is never held out.
+    assert len(imported.y) == len(training) + 10
+    assert [record["images"] for record in imported.provenance] == [len(training), 10]
+    assert imported.provenance[0]["skipped"] == 1
+    assert seen[-1] == (f"folder:{tmp_path / 'folder'}", 10, 10)
+    assert "label 10 is outside 0-9" in reasons(imported.problems)
+
+
+def test_importing_nothing_usable_is_an_error(tmp_path):
+    (tmp_path / "0").mkdir()
+    Image.new("L", (28, 28), 0).save(tmp_path / "0" / "blank.png")
+    with pytest.raises(datasets.DatasetError, match="empty"):
+        datasets.import_sources([open_spec(f"folder:{tmp_path}")], DigitFeatures().transform)

@@ -15,13 +15,15 @@ import hashlib
 import io
 import math
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import sklearn
 from PIL import Image
+from sklearn.datasets import load_digits
 
 from recognizer.ml.decoding import DecodingError, decode_drawing, grey_drawing
 
@@ -300,3 +302,28 @@ def _folder_loader(root: Path, paths: list[Path], max_side: int) -> Loader:
                 yield int(index), Problem(str(path), str(error))
 
     return load
+
+
+def memory_listing(
+    images: Sequence[np.ndarray],
+    labels: Sequence[int],
+    files: list[dict],
+    problems: Sequence[Problem] = (),
+) -> Listing:
+    """Return the listing of ink images already in memory."""
+
+    def load(indices: np.ndarray) -> Iterator[Loaded]:
+        return ((int(i), np.asarray(images[i], dtype=np.float32)) for i in indices)
+
+    return Listing(np.asarray(labels, dtype=np.int64), load, list(problems), files)
+
+
+def digits_listing() -> Listing:
+    """Return the listing of scikit-learn's load_digits as 8x8 ink images (0..1)."""
+    digits = load_digits()
+    record = {
+        "path": "sklearn.datasets.load_digits",
+        "version": sklearn.__version__,
+        "sha256": hashlib.sha256(digits.images.astype(np.uint8).tobytes()).hexdigest(),
+    }
+    return memory_listing(digits.images / 16.0, digits.target, [record])

@@ -12,21 +12,17 @@ raises `DatasetError`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-import sklearn
 from joblib import Parallel, delayed
-from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_limits
 
 from recognizer.ml import dataset_files
 from recognizer.ml.dataset_files import FileProblem, Listing, Problem
-
-__all__ = ["DatasetError", "Problem", "Source", "SourceSpec"]
 
 KINDS = ("digits", "history", "folder", "idx", "csv")
 SPEC_HELP = "use digits, history, folder:PATH, idx:IMAGES,LABELS or csv:PATH"
@@ -111,7 +107,7 @@ def open_source(spec: SourceSpec, *, max_side: int = MAX_SIDE) -> Source:
         if path.is_dir() != (spec.kind == "folder"):
             raise DatasetError(f"{spec}: {path} is {'a' if path.is_dir() else 'no'} folder")
     readers = {
-        "digits": digits_listing,
+        "digits": dataset_files.digits_listing,
         "folder": lambda: dataset_files.read_folder(spec.paths[0], max_side=max_side),
         "idx": lambda: dataset_files.read_idx(*spec.paths, max_side=max_side),
         "csv": lambda: dataset_files.read_csv(spec.paths[0]),
@@ -125,37 +121,16 @@ def open_source(spec: SourceSpec, *, max_side: int = MAX_SIDE) -> Source:
             error.problem if isinstance(error, FileProblem) else Problem(str(spec), str(error))
         )
         files = [{"path": str(path)} for path in spec.paths]
-        return Source(spec, Listing(np.zeros(0, dtype=np.int64), _nothing, [problem], files))
-
-
-def _nothing(indices: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-    """Load nothing: the loader of a source with no items."""
-    return iter(())
+        return Source(spec, dataset_files.memory_listing([], [], files, [problem]))
 
 
 def memory_source(
     spec: SourceSpec, images: Sequence[np.ndarray], labels: Sequence[int], files: list[dict]
 ) -> Source:
-    """Return a source over ink images already in memory (the app's history, load_digits)."""
+    """Return a source over ink images already in memory (the app's history, for one)."""
     if len(images) != len(labels):
         raise DatasetError(f"{spec}: {len(images)} images but {len(labels)} labels")
-
-    def load(indices: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-        return ((int(i), np.asarray(images[i], dtype=np.float32)) for i in indices)
-
-    return Source(spec, Listing(np.asarray(labels, dtype=np.int64), load, [], files))
-
-
-def digits_listing() -> Listing:
-    """Return the listing of scikit-learn's load_digits as 8x8 ink images (0..1)."""
-    digits = load_digits()
-    images = digits.images / 16.0
-    record = {
-        "path": "sklearn.datasets.load_digits",
-        "version": sklearn.__version__,
-        "sha256": hashlib.sha256(digits.images.astype(np.uint8).tobytes()).hexdigest(),
-    }
-    return memory_source(SourceSpec("digits"), images, digits.target, [record]).listing
+    return Source(spec, dataset_files.memory_listing(images, labels, files))
 
 
 def split_indices(
@@ -240,6 +215,56 @@ def featurise(
         y=np.concatenate([part.y for part in parts]) if parts else np.zeros(0, dtype=np.int64),
         indices=np.concatenate([p.indices for p in parts]) if parts else np.zeros(0, np.intp),
         problems=[problem for part in parts for problem in part.problems],
+    )
+
+
+@dataclass
+class Imported:
+    """The training rows of every source, each source's held-out part, and what was skipped."""
+
+    X: np.ndarray
+    y: np.ndarray
+    held_out: dict[str, Features]  # by source, as its SOURCE text
+    provenance: list[dict]
+    problems: list[Problem]
+
+
+def import_sources(
+    sources: Sequence[Source],
+    transform: Callable[[list[np.ndarray]], np.ndarray],
+    *,
+    augment: Callable[[list[np.ndarray]], np.ndarray] | None = None,
+    held_out: float = HELD_OUT,
+    seed: int = SPLIT_SEED,
+    n_jobs: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Imported:
+    """Return the features of each source's training part (through ``augment``, which
+    may add distorted rows, if given) and of its held-out part (``transform`` only).
+
+    ``progress(source, done, total)`` counts training images. Raises DatasetError
+    when no source has a usable image.
+    """
+    rows, held, records, problems = [], {}, [], []
+    for source in sources:
+        training, held_indices = split_indices(source.labels, held_out, seed)
+        name = str(source.spec)
+        report = None if progress is None else partial(progress, name)
+        train = featurise(source, augment or transform, training, n_jobs=n_jobs, progress=report)
+        held[name] = featurise(source, transform, held_indices, n_jobs=n_jobs)
+        skipped = train.problems + held[name].problems
+        used = source.labels[np.unique(train.indices)]
+        records.append(provenance(source, used, len(held[name].y), skipped))
+        problems += source.problems + skipped
+        if len(train.y):
+            rows.append(train)
+    require_data(sum(len(part.y) for part in rows), [source.spec for source in sources])
+    return Imported(
+        X=np.concatenate([part.X for part in rows]),
+        y=np.concatenate([part.y for part in rows]),
+        held_out=held,
+        provenance=records,
+        problems=problems,
     )
 
 
