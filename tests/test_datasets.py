@@ -482,3 +482,10 @@ def test_importing_nothing_usable_is_an_error(tmp_path):
     Image.new("L", (28, 28), 0).save(tmp_path / "0" / "blank.png")
     with pytest.raises(datasets.DatasetError, match="empty"):
         datasets.import_sources([open_spec(f"folder:{tmp_path}")], DigitFeatures().transform)
+
+
+@pytest.mark.parametrize(
+    ("images", "factor"), [(1347, 21), (5000, 5), (15000, 1), (30000, 0), (60000, 0)]
+)
+def test_small_sets_get_more_distorted_copies_than_large_ones(images, factor):
+    assert datasets.suggested_factor(images) == factor
