@@ -129,3 +129,46 @@ class TestDecodeDrawing:
         data = encoded(Image.new("L", (3000, 20), 255))
         with pytest.raises(decoding.ImageTooLarge, match="3000x20"):
             decoding.decode_drawing(data, max_side=MAX_SIDE)
+
+
+class TestPolarity:
+    """Ink is found whichever way round the picture is: the page's canvas, a scan,
+    MNIST's light strokes on black, strokes of any colour on transparency."""
+
+    @pytest.mark.parametrize(
+        "ink",
+        [(0, 0, 0, 255), (255, 255, 255, 255), (250, 240, 80, 255), (30, 60, 220, 255)],
+        ids=["black", "white", "yellow", "blue"],
+    )
+    def test_ink_of_any_colour_on_transparency_is_ink(self, ink):
+        drawing = decoding.decode_drawing(png_bytes(canvas_image(ONE, ink=ink)), max_side=MAX_SIDE)
+        assert drawing.ink[140, 140] > 0.6  # on the stroke
+        assert drawing.ink[10, 10] == pytest.approx(0.0)  # transparent corner is paper
+
+    def test_white_and_black_ink_on_transparency_give_the_same_ink(self):
+        black = decoding.decode_drawing(png_bytes(canvas_image(ONE)), max_side=MAX_SIDE)
+        white_image = canvas_image(ONE, ink=(255, 255, 255, 255))
+        white = decoding.decode_drawing(png_bytes(white_image), max_side=MAX_SIDE)
+        assert np.abs(black.ink - white.ink).max() < 0.02
+
+    def test_an_mnist_style_greyscale_picture_is_inverted(self):
+        pixels = np.zeros((28, 28), dtype=np.uint8)
+        pixels[4:24, 13:15] = 255  # a light "1" on black
+        drawing = decoding.decode_drawing(encoded(Image.fromarray(pixels, "L")), max_side=MAX_SIDE)
+        assert drawing.ink[14, 13] == pytest.approx(1.0)
+        assert drawing.ink[0, 0] == pytest.approx(0.0)
+
+    @pytest.mark.parametrize("dark_ink", [True, False], ids=["dark ink", "light ink"])
+    def test_a_pixel_array_is_judged_like_an_upload(self, dark_ink):
+        pixels = np.zeros((28, 28), dtype=np.uint8)
+        pixels[4:24, 13:15] = 255
+        if dark_ink:
+            pixels = 255 - pixels
+        drawing = decoding.grey_drawing(Image.fromarray(pixels, "L"))
+        assert drawing.ink[14, 13] == pytest.approx(1.0)
+        assert drawing.ink[0, 0] == pytest.approx(0.0)
+
+    @pytest.mark.parametrize("shade", [0, 128, 255])
+    def test_a_pixel_array_of_one_shade_is_an_empty_drawing(self, shade):
+        with pytest.raises(decoding.EmptyDrawing):
+            decoding.grey_drawing(Image.new("L", (28, 28), shade))

@@ -100,3 +100,39 @@ def test_the_transformer_follows_scikit_learn_conventions():
     assert clone(transformer).get_params()["threshold"] == 0.4
     with pytest.raises(ValueError):
         DigitFeatures().set_params(nonsense=1)
+
+
+@pytest.mark.parametrize("size", [12, 16, 28])
+def test_a_finer_grid_has_the_same_layout_and_range(size):
+    out = DigitFeatures(grid=size).transform(load_digits().images[:20] / 16.0)
+    assert out.shape == (20, size * size)
+    assert out.min() >= 0 and out.max() == 16
+
+
+def test_a_finer_grid_pooled_gives_the_default_grid():
+    """Cells 2x2 of the 16x16 grid cover one cell of the 8x8 grid: same ink."""
+    images = [ink_shape("loop"), ink_shape("bar"), *load_digits().images[:30] / 16.0]
+    coarse = DigitFeatures().transform(images)
+    fine = DigitFeatures(grid=16).transform(images).reshape(-1, 8, 2, 8, 2).mean(axis=(2, 4))
+    assert np.abs(coarse - fine.reshape(-1, 64)).mean() < 0.3
+
+
+def test_the_box_width_keeps_its_proportion_at_any_grid():
+    features = DigitFeatures(grid=16).transform([ink_shape("loop")])[0].reshape(16, 16)
+    columns = np.flatnonzero(features.sum(axis=0) > 0)
+    assert 9 <= len(columns) <= 11  # 5 of 8 columns is 10 of 16
+
+
+@pytest.mark.parametrize("size", [1, 0, 8.5, -3])
+def test_a_grid_that_is_not_a_whole_number_of_cells_is_refused(size):
+    with pytest.raises(ValueError, match="grid"):
+        DigitFeatures(grid=size).transform([ink_shape("loop")])
+
+
+def test_a_model_pickled_before_the_grid_existed_keeps_its_8x8_features():
+    state = DigitFeatures().__getstate__()
+    del state["grid"]
+    restored = DigitFeatures.__new__(DigitFeatures)
+    restored.__setstate__(state)
+    assert restored.get_params()["grid"] == 8
+    assert restored.transform([ink_shape("loop")]).shape == (1, 64)
