@@ -9,7 +9,6 @@ required. `make run` turns DEBUG on for local use.
 from pathlib import Path
 
 import environ
-from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -174,6 +173,8 @@ STORAGES = {
 }
 S3_BUCKET = env.str("S3_BUCKET", default="")
 if S3_BUCKET:
+    from botocore.config import Config as BotoConfig  # only where a bucket is used
+
     # Credentials and region come from boto3's own variables
     # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_S3_REGION_NAME).
     S3_OPTIONS = {

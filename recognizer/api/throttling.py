@@ -1,6 +1,5 @@
 import logging
 
-from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
@@ -28,6 +27,6 @@ class ClientRateThrottle(ScopedRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
             return SimpleRateThrottle.allow_request(self, request, view)
-        except RedisError as error:
+        except Exception as error:  # each cache backend raises its own kinds
             logger.warning("not throttling %s: the cache is unavailable (%s)", self.scope, error)
             return True
