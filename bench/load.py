@@ -20,6 +20,7 @@ model `make run` serves, a temporary media folder, `make serve` on the
 URL's port, stopped at the end):
 
     .venv/bin/python bench/load.py --serve
+    .venv/bin/python bench/load.py --serve --s3    # drawings in a moto bucket
     # or, against a server of your own:
     THROTTLE_PREDICT_ANON_RATE=1000000/second SECRET_KEY=... make serve
     .venv/bin/python bench/load.py --url http://127.0.0.1:8000
@@ -273,7 +274,47 @@ def report(levels: list[Level]) -> None:
 # Starting a throwaway server (--serve) ----------------------------------------------
 
 
-def start_server(port: int, workdir: Path) -> subprocess.Popen:
+def start_bucket(workdir: Path) -> tuple[subprocess.Popen, dict[str, str]]:
+    """A moto S3 server holding a bucket with the project's model artifacts; its
+    process and the settings that point `make serve` at it."""
+    import boto3
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    moto = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=(workdir / "moto.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    settings = {
+        "S3_BUCKET": "bench",
+        "S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_S3_REGION_NAME": "us-east-1",
+    }
+    client = boto3.client(
+        "s3",
+        endpoint_url=settings["S3_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+    for _ in range(100):
+        try:
+            client.create_bucket(Bucket="bench")
+            break
+        except Exception:  # not listening yet
+            time.sleep(0.1)
+    # The registry names artifacts in the models storage: with a bucket, there.
+    for artifact in (PROJECT / "var" / "models").glob("model-*.joblib"):
+        client.upload_file(str(artifact), "bench", f"models/{artifact.name}")
+    return moto, settings
+
+
+def start_server(port: int, workdir: Path, **settings: str) -> subprocess.Popen:
     # A copy of the project's database: the model `make run` serves, and a
     # history that the benchmark's rows do not end up in.
     database = PROJECT / "var" / "db.sqlite3"
@@ -288,6 +329,7 @@ def start_server(port: int, workdir: Path) -> subprocess.Popen:
         "MEDIA_ROOT": str(workdir / "media"),
         "THROTTLE_PREDICT_ANON_RATE": "1000000/second",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+        **settings,
     }
     log = (workdir / "server.log").open("w")
     process = subprocess.Popen(
@@ -351,6 +393,12 @@ def main() -> None:
         help="start `make serve` on the URL's port with a temporary database and media "
         "folder and no throttling, and stop it at the end",
     )
+    parser.add_argument(
+        "--s3",
+        action="store_true",
+        help="with --serve: drawings and models in a bucket of a moto S3 server started "
+        "for the run, instead of local folders",
+    )
     options = parser.parse_args()
 
     target = urllib.parse.urlsplit(options.url)
@@ -366,11 +414,15 @@ def main() -> None:
         f"(PNG sent: {mean_png} bytes on average, 280x280 RGBA)"
     )
 
-    workdir = server = None
+    workdir = server = bucket = None
     if options.serve:
         workdir = Path(tempfile.mkdtemp(prefix="digits-bench-"))
+        settings = {}
+        if options.s3:
+            bucket, settings = start_bucket(workdir)
+            print(f"drawings and models in a moto bucket at {settings['S3_ENDPOINT_URL']}")
         print(f"starting `make serve` on port {target.port} in {workdir} ...")
-        server = start_server(target.port, workdir)
+        server = start_server(target.port, workdir, **settings)
     try:
         workers, _ = server_processes(target.port)
         if workers:
@@ -400,8 +452,10 @@ def main() -> None:
                     f"average (median {statistics.median(sizes):.0f}, max {max(sizes)})"
                 )
     finally:
-        if server is not None:
-            stop_server(server)
+        for process in (server, bucket):
+            if process is not None:
+                stop_server(process)
+        if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
 
 

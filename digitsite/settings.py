@@ -173,7 +173,9 @@ STORAGES = {
 }
 S3_BUCKET = env.str("S3_BUCKET", default="")
 if S3_BUCKET:
-    from botocore.config import Config as BotoConfig  # only where a bucket is used
+    # Only where a bucket is used: these are big imports.
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config as BotoConfig
 
     # Credentials and region come from boto3's own variables
     # (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_S3_REGION_NAME).
@@ -193,6 +195,8 @@ if S3_BUCKET:
             read_timeout=env.int("S3_READ_TIMEOUT_SECONDS", default=10),
             retries={"max_attempts": 2, "mode": "standard"},
         ),
+        # A drawing is a few kilobytes: one PUT, without a pool of upload threads.
+        "transfer_config": TransferConfig(use_threads=False),
     }
     STORAGES["drawings"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": S3_OPTIONS}
     STORAGES["models"] = {

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import boto3
 import redis
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 from tests.processes import background, free_port
@@ -106,5 +107,6 @@ def s3_storage_options(endpoint: str, bucket: str, **options: object) -> dict:
             read_timeout=5,
             retries={"max_attempts": 1},
         ),
+        "transfer_config": TransferConfig(use_threads=False),
         **options,
     }
