@@ -137,7 +137,9 @@ CASES = [
     case("svg uploaded", as_upload(lambda: b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>'), 415, "unsupported_image_type", "SVG"),
     case("transparent canvas", as_image(lambda: png_bytes(Image.new("RGBA", (280, 280)))), 400, "empty_drawing", "The drawing is empty"),
     case("white canvas", as_image(lambda: png_bytes(Image.new("RGB", (280, 280), "white"))), 400, "empty_drawing", "The drawing is empty"),
-    case("one black pixel", as_image(lambda: encoded(Image.new("L", (1, 1), 0), "PNG")), 400, "empty_drawing"),
+    case("one black pixel", as_image(lambda: encoded(Image.new("L", (1, 1), 0), "PNG")), 400, "drawing_all_ink"),
+    case("all ink", as_image(lambda: png_bytes(Image.new("RGB", (280, 280), "black"))), 400, "drawing_all_ink", "all ink"),
+    case("a speck", as_image(lambda: png_bytes(canvas_image([[(140, 140), (150, 150)]], pen_width=6))), 400, "drawing_too_small", "draw it larger"),
     case("one white pixel", as_image(lambda: encoded(Image.new("L", (1, 1), 255), "PNG")), 400, "empty_drawing"),
 ]  # fmt: skip
 

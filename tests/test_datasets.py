@@ -329,7 +329,7 @@ class TestFolder:
 
     def test_a_blank_image_is_skipped_as_empty(self, tmp_path):
         (tmp_path / "0").mkdir()
-        Image.new("L", (28, 28), 0).save(tmp_path / "0" / "blank.png")
+        Image.new("L", (28, 28), 255).save(tmp_path / "0" / "blank.png")
         _, _, problems = loaded(open_spec(f"folder:{tmp_path}"))
         assert "blank.png: The drawing is empty" in reasons(problems)
 
@@ -379,7 +379,7 @@ class TestFeaturiseAndProvenance:
         pixels, labels = mnist_pixels(8)
         images, label_file = write_idx(tmp_path, pixels, labels)
         source = open_spec(f"idx:{images},{label_file}")
-        pixels[5] = 0  # a blank image: skipped as empty
+        pixels[5] = 255  # a blank image: skipped as empty
         images.write_bytes(idx_bytes(pixels))
         result = datasets.featurise(source, DigitFeatures().transform, batch_size=3)
         assert result.indices.tolist() == [0, 1, 2, 3, 4, 6, 7]

@@ -27,6 +27,12 @@ ALLOWED_MIME_TYPES = frozenset(ALLOWED_FORMATS.values()) | {"image/jpg"}
 # pixels (after thresholding at half ink) there is nothing drawn.
 MIN_CONTRAST = 0.2
 INK_LEVEL = 0.5
+# A drawing whose ink spans less than this share of the picture's shorter
+# side is a speck, not a digit: real drawings measured span 44% and more.
+MIN_EXTENT = 0.15
+# A picture this dark all over has no paper around a digit: it is all ink
+# (a light digit on a dark background leaves far more light pixels).
+ALL_INK_SHARE = 0.97
 
 _DATA_URI = re.compile(
     r"^data:(?P<mime>[^;,]*)(?P<params>(?:;[^;,]*)*),(?P<payload>.*)$",
@@ -59,6 +65,14 @@ class InvalidImage(DecodingError):
 
 class EmptyDrawing(DecodingError):
     code = "empty_drawing"
+
+
+class DrawingTooSmall(DecodingError):
+    code = "drawing_too_small"
+
+
+class AllInkDrawing(DecodingError):
+    code = "drawing_all_ink"
 
 
 @dataclass(frozen=True)
@@ -174,27 +188,47 @@ def _paper_shade(grey: Image.Image, alpha: Image.Image) -> int:
 
 
 def ink_of(grey: Image.Image) -> np.ndarray:
-    """Ink array of a greyscale picture, dark strokes on light paper.
+    """Return the ink array of a greyscale picture, dark strokes on light paper."""
+    return oriented(1.0 - np.asarray(grey, dtype=np.float32) / 255.0)
+
+
+def oriented(ink: np.ndarray) -> np.ndarray:
+    """Return the ink array with the strokes as ink, whatever the picture's polarity.
 
     A picture whose border is mostly dark is taken as light ink on a dark
     background (a photo of a blackboard, an MNIST-style image) and inverted.
     """
-    ink = 1.0 - np.asarray(grey, dtype=np.float32) / 255.0
     border = np.concatenate([ink[0, :], ink[-1, :], ink[:, 0], ink[:, -1]])
     if 2 * np.count_nonzero(border > 0.5) > border.size:
-        ink = 1.0 - ink
+        return 1.0 - ink
     return ink
 
 
 def grey_drawing(grey: Image.Image) -> Drawing:
-    """Return the drawing in a greyscale picture of either polarity, refusing an empty one.
+    """Return the drawing in a greyscale picture of either polarity.
 
-    Pictures that arrive as pixel arrays (a data set's rows) come in here as
-    ``Image.fromarray(array, "L")``, so they are judged exactly as uploads are.
+    Refused: a picture that is all ink, an empty one, and a speck (a mark too
+    small to be a digit, which blown up to full size would be guessed as
+    one). Pictures that arrive as pixel arrays (a data set's rows) come in
+    here as ``Image.fromarray(array, "L")``, so they are judged exactly as
+    uploads are.
     """
-    ink = ink_of(grey)
-    if float(ink.max() - ink.min()) < MIN_CONTRAST or not np.any(ink >= INK_LEVEL):
+    darkness = 1.0 - np.asarray(grey, dtype=np.float32) / 255.0
+    if np.count_nonzero(darkness >= INK_LEVEL) >= ALL_INK_SHARE * darkness.size:
+        raise AllInkDrawing(
+            "The image is all ink: there is no paper around a digit. Draw a digit on a "
+            "light background (or a light digit on a dark one)."
+        )
+    ink = oriented(darkness)
+    strokes = ink >= INK_LEVEL
+    if float(ink.max() - ink.min()) < MIN_CONTRAST or not strokes.any():
         raise EmptyDrawing("The drawing is empty: draw a digit first.")
+    rows, cols = np.flatnonzero(strokes.any(axis=1)), np.flatnonzero(strokes.any(axis=0))
+    extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    if extent < MIN_EXTENT * min(ink.shape):
+        raise DrawingTooSmall(
+            "The drawing is too small to be a digit: draw it larger, filling most of the square."
+        )
     return Drawing(image=grey, ink=ink)
 
 
