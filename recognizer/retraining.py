@@ -206,6 +206,7 @@ def train_model(
         result.pipeline, current and current.pipeline, [test_set, history.held_out]
     )
     result.metadata["comparison"] = comparison.as_metadata()
+    result.metadata["fast"] = fast  # a quick model, which make run replaces with a full one
     scores = {}
     if run_evaluation:
         message("Evaluating on drawing-like sets (none of them trained on)...")

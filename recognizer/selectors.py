@@ -9,7 +9,7 @@ from django.core.files.storage import Storage
 from django.db.models import Count, F, Q, QuerySet, Subquery
 
 from recognizer.drawings import drawing_storage
-from recognizer.models import Prediction
+from recognizer.models import ModelVersion, Prediction
 
 # Every fifth labelled drawing (by id) is kept out of training, so that each
 # model version can be judged on drawings that no version ever learnt from.
@@ -136,3 +136,8 @@ def session_predictions(*, session_key: str | None, limit: int) -> list[Predicti
             "id", "created_at", "drawing", "digit", "label"
         )[:limit]
     )
+
+
+def model_version_in_service() -> ModelVersion | None:
+    """Return the registry's row of the model version in service, if there is one."""
+    return ModelVersion.objects.filter(role=ModelVersion.Role.ACTIVE).first()

@@ -34,8 +34,8 @@ class PredictionNotFound(Exception):
     """A request named a prediction that does not exist."""
 
 
-class NotReplaceable(Exception):
-    """A prediction that this session may not replace; `code` says why."""
+class PredictionKept(Exception):
+    """A prediction that this session may not take back; `code` says why."""
 
     def __init__(self, message: str, *, code: str) -> None:
         super().__init__(message)
@@ -52,7 +52,7 @@ def prediction_create(
     """Guess the digit, store the drawing's file and then its row; return the row.
 
     `replaces_id` names an earlier prediction of the same drawing by the same
-    session: it is deleted in the same transaction (its file after the commit).
+    session: it is withdrawn in the same transaction (its file after the commit).
     """
     guess = get_model_service().current().predict(drawing.ink)
     prediction = Prediction(
@@ -67,7 +67,7 @@ def prediction_create(
     )
     with drawing_files([prediction], [drawing_png(drawing.image)]), transaction.atomic():
         if replaces_id is not None:
-            prediction_replace(prediction_id=replaces_id, session_key=session_key)
+            prediction_withdraw(prediction_id=replaces_id, session_key=session_key)
         prediction.save(force_insert=True)
     return prediction
 
@@ -105,26 +105,29 @@ def drawing_files(predictions: Sequence[Prediction], pngs: Sequence[bytes]) -> I
         raise
 
 
-def prediction_replace(*, prediction_id: int, session_key: str) -> None:
-    """Delete a session's unlabelled prediction that a newer one of the same drawing replaces.
+def prediction_withdraw(*, prediction_id: int, session_key: str | None) -> None:
+    """Delete a prediction that the session which drew it takes back, while unlabelled.
 
+    The page withdraws its live guess of a drawing when a newer guess of the
+    same drawing replaces it, and when the person undoes every stroke.
     Checked under a row lock, as feedback may label it at any moment: a
     labelled prediction is kept for good.
     """
-    replaced = Prediction.objects.select_for_update().filter(pk=prediction_id).first()
-    if replaced is None:
-        raise PredictionNotFound(f"There is no prediction {prediction_id} to replace.")
-    if not replaced.drawn_in(session_key):
-        raise NotReplaceable(
-            "This prediction belongs to another session; it cannot be replaced.",
-            code="not_yours",
-        )
-    if replaced.label is not None:
-        raise NotReplaceable(
-            "This prediction has a label and is kept; it cannot be replaced.",
-            code="already_labelled",
-        )
-    predictions_delete(predictions=Prediction.objects.filter(pk=replaced.pk))
+    with transaction.atomic():
+        withdrawn = Prediction.objects.select_for_update().filter(pk=prediction_id).first()
+        if withdrawn is None:
+            raise PredictionNotFound(f"There is no prediction {prediction_id} to take back.")
+        if not withdrawn.drawn_in(session_key):
+            raise PredictionKept(
+                "This prediction belongs to another session; it cannot be taken back.",
+                code="not_yours",
+            )
+        if withdrawn.label is not None:
+            raise PredictionKept(
+                "This prediction has a label and is kept; it cannot be taken back.",
+                code="already_labelled",
+            )
+        predictions_delete(predictions=Prediction.objects.filter(pk=withdrawn.pk))
 
 
 def prediction_label(

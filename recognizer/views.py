@@ -25,6 +25,10 @@ RECENT_DRAWINGS = 12
 # Stroke widths in the units of the 280-pixel canvas the model's input is made from.
 PEN_WIDTHS = (("Thin", 11), ("Medium", 18), ("Thick", 26))
 DEFAULT_PEN_WIDTH = 18
+QUICK_MODEL_NOTE = (
+    "A quick model, trained in seconds, is guessing while a better one trains; "
+    "this page says when the better one takes over."
+)
 
 
 @require_safe
@@ -36,13 +40,19 @@ def index(request: HttpRequest) -> HttpResponse:
     recent = selectors.session_predictions(
         session_key=request.session.session_key, limit=RECENT_DRAWINGS
     )
+    model = selectors.model_version_in_service()
+    fast = bool(model and model.metadata.get("fast"))
     return render(
         request,
         "recognizer/index.html",
         {
             "recent_predictions": recent,
-            # The page fills in the id of the prediction being corrected.
+            # The page fills in the id of the prediction it corrects or takes back.
             "feedback_url": reverse("api:prediction-feedback", args=[0]).replace("/0/", "/{id}/"),
+            "prediction_url": reverse("api:prediction-detail", args=[0]).replace("/0/", "/{id}/"),
+            "model_version": model.version if model else "",
+            "model_fast": fast,
+            "model_note": QUICK_MODEL_NOTE if fast else "",
             "recent_limit": RECENT_DRAWINGS,
             "pen_widths": PEN_WIDTHS,
             "default_pen_width": DEFAULT_PEN_WIDTH,

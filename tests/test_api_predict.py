@@ -245,7 +245,7 @@ def test_a_guess_labelled_while_its_replacement_was_computed_is_kept(page_sessio
     Prediction.objects.filter(pk=prediction.pk).update(label=1)  # the in-memory copy is stale
     files_before = stored_files()
     drawing = decode_drawing(png_bytes(canvas_image(ONE)), max_side=settings.MAX_IMAGE_SIDE)
-    with pytest.raises(services.NotReplaceable) as refused:
+    with pytest.raises(services.PredictionKept) as refused:
         services.prediction_create(
             drawing=drawing, session_key=session_key, replaces_id=prediction.pk
         )
@@ -259,3 +259,50 @@ def page_session_prediction() -> tuple[Prediction, str]:
     drawing = decode_drawing(png_bytes(canvas_image(ONE)), max_side=settings.MAX_IMAGE_SIDE)
     prediction = services.prediction_create(drawing=drawing, session_key="a-session")
     return prediction, "a-session"
+
+
+class TestWithdraw:
+    """Undoing every stroke takes the live guess back: no row, no file."""
+
+    @staticmethod
+    def withdraw(client, pk: int):
+        headers = (
+            {"X-CSRFToken": client.cookies["csrftoken"].value}
+            if "csrftoken" in client.cookies
+            else {}
+        )
+        return client.delete(f"/api/predictions/{pk}/", headers=headers)
+
+    def test_the_session_that_drew_it_takes_it_back(
+        self, drawing_session, django_capture_on_commit_callbacks
+    ):
+        made = page_post(drawing_session, {"image": one_data_uri()}).json()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = self.withdraw(drawing_session, made["id"])
+        assert response.status_code == 204
+        assert_nothing_stored()
+
+    def test_another_session_or_a_script_cannot(self, drawing_session, api):
+        made = page_post(drawing_session, {"image": one_data_uri()}).json()
+        other = Client()
+        other.get("/")
+        assert_error(self.withdraw(other, made["id"]), 403, "not_yours")
+        assert_error(api.delete(f"/api/predictions/{made['id']}/"), 403, "not_yours")
+        assert Prediction.objects.filter(pk=made["id"]).exists()
+
+    def test_a_labelled_drawing_is_kept(self, drawing_session):
+        made = page_post(drawing_session, {"image": one_data_uri()}).json()
+        Prediction.objects.filter(pk=made["id"]).update(label=1)
+        assert_error(self.withdraw(drawing_session, made["id"]), 403, "already_labelled")
+        assert len(stored_files()) == 1
+
+    def test_a_session_cookie_without_the_csrf_token_is_refused(self, drawing_session):
+        made = page_post(drawing_session, {"image": one_data_uri()}).json()
+        browser = APIClient(enforce_csrf_checks=True)
+        browser.cookies = drawing_session.cookies
+        response = browser.delete(f"/api/predictions/{made['id']}/")
+        assert_error(response, 403)
+        assert Prediction.objects.filter(pk=made["id"]).exists()
+
+    def test_an_unknown_drawing_is_not_found(self, drawing_session):
+        assert_error(self.withdraw(drawing_session, 999_999), 404, "not_found")

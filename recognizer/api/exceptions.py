@@ -38,7 +38,7 @@ DOMAIN_ERRORS: list[tuple[type[Exception], int, str | None]] = [
     (decoding.UnsupportedImageType, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, None),
     (decoding.DecodingError, status.HTTP_400_BAD_REQUEST, None),
     (services.PredictionNotFound, status.HTTP_400_BAD_REQUEST, "does_not_exist"),
-    (services.NotReplaceable, status.HTTP_403_FORBIDDEN, None),
+    (services.PredictionKept, status.HTTP_403_FORBIDDEN, None),
     (ModelUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "model_not_ready"),
     (StorageUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "storage_unavailable"),
 ]

@@ -1,5 +1,6 @@
 """Who may touch one stored prediction: staff, the browser session that drew it, and
-for feedback, the API caller holding its token."""
+for feedback, the API caller holding its token. The rule that a session drew a
+prediction is `Prediction.drawn_in`, in one place."""
 
 from collections.abc import Mapping
 
@@ -20,6 +21,16 @@ def holds_feedback_token(request: Request, prediction: Prediction) -> bool:
     """Whether the request's body carries the prediction's feedback token."""
     token = request.data.get("token") if isinstance(request.data, Mapping) else None
     return is_valid_feedback_token(prediction.pk, token)
+
+
+class IsDrawer(BasePermission):
+    """The browser session in which the drawing was made."""
+
+    message = "Only the browser session that made this drawing can take it back."
+    code = "not_yours"
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Prediction) -> bool:
+        return obj.drawn_in(request.session.session_key)
 
 
 class IsStaffOrDrawer(BasePermission):

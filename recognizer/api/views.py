@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from recognizer import selectors, services
 from recognizer.api.authentication import SessionCsrfAuthentication, uses_session
 from recognizer.api.pagination import NewestFirstPagination
-from recognizer.api.permissions import MayCorrect, is_staff
+from recognizer.api.permissions import IsDrawer, MayCorrect, is_staff
 from recognizer.api.serializers import (
     ErrorSerializer,
     FeedbackSerializer,
@@ -190,15 +190,36 @@ class PredictionListView(generics.ListAPIView):
         tags=["history"],
         summary="One stored prediction (staff)",
         responses={200: StoredPredictionSerializer, **error_responses(401, 403, 404, 503)},
-    )
+    ),
+    delete=extend_schema(
+        operation_id="predictions_withdraw",
+        tags=["recognition"],
+        summary="Take back a drawing (the browser session that made it)",
+        description="The drawing page takes back its live guess when the person undoes "
+        "every stroke. Only the session that made the prediction may, and only while it "
+        "has no label (403 `not_yours`, `already_labelled`).",
+        responses={204: None, **error_responses(403, 404, 503)},
+    ),
 )
-class PredictionDetailView(generics.RetrieveAPIView):
-    """One stored prediction, with the URL of its drawing."""
+class PredictionDetailView(generics.RetrieveDestroyAPIView):
+    """One stored prediction, with the URL of its drawing; its drawer may take it back."""
 
     authentication_classes = STAFF_AUTHENTICATION
-    permission_classes = [IsAdminUser]
     serializer_class = StoredPredictionSerializer
     queryset = Prediction.objects.all()
+
+    def get_permissions(self) -> list:
+        return [IsDrawer()] if self.request.method == "DELETE" else [IsAdminUser()]
+
+    def perform_destroy(self, instance: Prediction) -> None:
+        services.prediction_withdraw(
+            prediction_id=instance.pk, session_key=self.request.session.session_key
+        )
+
+    def permission_denied(self, request: Request, message=None, code=None) -> None:
+        if request.method == "DELETE":  # the session is the credential, not a login
+            raise PermissionDenied(message, code)
+        super().permission_denied(request, message, code)
 
 
 def label_source(request: Request, prediction: Prediction) -> Prediction.LabelSource:

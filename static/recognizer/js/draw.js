@@ -1,7 +1,7 @@
 // The drawing page. Strokes come from mouse, pen and touch (Pointer Events)
 // and are kept as point lists, so undo and resizing simply redraw them. The
 // server guesses shortly after each stroke; the page shows the guess, how
-// sure the model is of each digit, and the 8x8 picture the model received.
+// sure the model is of each digit, and the picture the model received.
 "use strict";
 
 (() => {
@@ -12,6 +12,10 @@
   // Long enough to be sure a stroke is not followed at once by the next
   // (a "7"'s bar, a "4"'s cross), short enough to feel live.
   const LIVE_DELAY_MS = 350;
+  // Below this, the model is right about half the time (measured on real
+  // handwriting): such a guess is shown as a doubt, not an answer.
+  const SURE_ENOUGH = 0.6;
+  const MODEL_CHECK_MS = 10000;
   const UNREACHABLE = "The server cannot be reached. Check your connection.";
 
   const app = document.querySelector(".app");
@@ -20,7 +24,8 @@
   const outgoing = document.createElement("canvas");
   outgoing.width = outgoing.height = SIZE;
   const outgoingContext = outgoing.getContext("2d");
-  const seenContext = document.getElementById("seen").getContext("2d");
+  const seen = document.getElementById("seen");
+  const seenContext = seen.getContext("2d");
   const result = document.querySelector(".result");
   const message = document.getElementById("message");
   const digitOutput = document.getElementById("digit");
@@ -29,6 +34,7 @@
   const feedback = document.getElementById("feedback");
   const feedbackButtons = [...feedback.querySelectorAll("button")];
   const undoButton = document.getElementById("undo");
+  const modelNote = document.getElementById("model-note");
   const recentList = document.getElementById("recent");
   const recentEmpty = document.getElementById("recent-empty");
   const recentItem = document.getElementById("recent-item");
@@ -165,6 +171,8 @@
     strokes.pop();
     repaint();
     drawingChanged();
+    // Taking every stroke back takes the drawing back: its guess is not kept.
+    if (!strokes.length) withdraw();
   }
 
   function clear() {
@@ -204,10 +212,10 @@
   function resetResult() {
     shownVersion = -1;
     shown = null;
-    result.classList.remove("stale");
+    result.classList.remove("stale", "unsure");
     digitOutput.textContent = "?";
-    confidenceOutput.textContent = "";
-    seenContext.clearRect(0, 0, 8, 8);
+    confidenceOutput.textContent = "Draw a digit.";
+    seenContext.clearRect(0, 0, seen.width, seen.height);
     feedback.dataset.shown = "false";
     for (const bar of bars) {
       bar.classList.remove("top");
@@ -217,7 +225,9 @@
   }
 
   function showSeen(features) {
-    const picture = seenContext.createImageData(8, 8);
+    const side = Math.round(Math.sqrt(features.length));
+    seen.width = seen.height = side;
+    const picture = seenContext.createImageData(side, side);
     // Ink as opacity (0 paper .. 16 ink) over the page's paper colour.
     features.forEach((value, index) => {
       picture.data.set([0, 0, 0, Math.round((value * 255) / 16)], index * 4);
@@ -225,20 +235,34 @@
     seenContext.putImageData(picture, 0, 0);
   }
 
+  // Rounding must not claim certainty: 99.7% is "> 99%", never "100%".
   function percent(probability) {
+    if (probability >= 0.995) return "> 99%";
+    if (probability > 0 && probability < 0.005) return "< 1%";
     return `${Math.round(probability * 100)}%`;
+  }
+
+  function verdict(prediction) {
+    const [first, second] = prediction.probabilities
+      .map((probability, digit) => ({ probability, digit }))
+      .sort((a, b) => b.probability - a.probability);
+    if (prediction.confidence < SURE_ENOUGH) {
+      return `Not sure — is it a ${first.digit} or a ${second.digit}?`;
+    }
+    return `${percent(prediction.confidence)} sure it is a ${prediction.digit}`;
   }
 
   function showGuess(prediction) {
     shown = prediction;
     shownVersion = version;
     result.classList.remove("stale");
+    result.classList.toggle("unsure", prediction.confidence < SURE_ENOUGH);
     digitOutput.textContent = String(prediction.digit);
-    confidenceOutput.textContent = `${percent(prediction.confidence)} sure`;
+    confidenceOutput.textContent = verdict(prediction);
     prediction.probabilities.forEach((probability, digit) => {
       const bar = bars[digit];
       bar.classList.toggle("top", digit === prediction.digit);
-      bar.querySelector(".bar-fill").style.width = percent(probability);
+      bar.querySelector(".bar-fill").style.width = `${probability * 100}%`;
       bar.querySelector(".bar-value").textContent = percent(probability);
     });
     showSeen(prediction.features);
@@ -247,9 +271,7 @@
       button.disabled = false;
       button.setAttribute("aria-pressed", "false");
     }
-    showMessage(
-      `The model thinks this is a ${prediction.digit} (${percent(prediction.confidence)} sure).`,
-    );
+    showMessage("");
   }
 
   async function errorText(response) {
@@ -262,17 +284,21 @@
     return `The server answered ${response.status} ${response.statusText}.`;
   }
 
-  function post(url, body) {
+  function post(url, body, method = "POST") {
     return fetch(url, {
-      method: "POST",
+      method,
       headers: {
         "Content-Type": "application/json",
         Accept: "application/json",
         "X-CSRFToken": csrfToken,
       },
       credentials: "same-origin",
-      body: JSON.stringify(body),
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
+  }
+
+  function predictionUrl(template, id) {
+    return template.replace("{id}", String(id));
   }
 
   // Guessing ----------------------------------------------------------------
@@ -311,6 +337,8 @@
         if (asked.sheet === sheet) replaceableId = prediction.id;
         addRecent(prediction, image, replaces);
         if (asked.version === version) showGuess(prediction);
+        // Every stroke was undone while it was guessed: take it back too.
+        if (asked.sheet === sheet && !strokes.length) withdraw();
       }
     } catch {
       if (asked.version === version) {
@@ -324,6 +352,20 @@
         guessAgain = false;
         guess();
       }
+    }
+  }
+
+  async function withdraw() {
+    const id = replaceableId;
+    if (id === null) return;
+    replaceableId = null;
+    await feedbackDone; // a labelled guess is kept, not taken back
+    try {
+      const response = await post(predictionUrl(app.dataset.predictionUrl, id), undefined, "DELETE");
+      if (response.ok) recentList.querySelector(`li[data-id="${id}"]`)?.remove();
+      recentEmpty.hidden = recentList.children.length > 0;
+    } catch {
+      showMessage(UNREACHABLE, "error");
     }
   }
 
@@ -342,7 +384,7 @@
       done = resolve;
     });
     try {
-      const url = app.dataset.feedbackUrl.replace("{id}", String(prediction.id));
+      const url = predictionUrl(app.dataset.feedbackUrl, prediction.id);
       const response = await post(url, { label });
       if (!response.ok) {
         showMessage(await errorText(response), "error");
@@ -408,6 +450,23 @@
     }
   });
 
+  // While a quick model serves (the first minutes after `make run`), say when
+  // the better one, trained meanwhile, takes over.
+  async function watchModel() {
+    try {
+      const response = await fetch(app.dataset.modelUrl, { headers: { Accept: "application/json" } });
+      const model = response.ok ? await response.json() : null;
+      if (model && model.version !== app.dataset.modelVersion) {
+        modelNote.textContent = "A better model has taken over: guesses now come from it.";
+        return;
+      }
+    } catch {
+      // Offline for a moment: look again later.
+    }
+    setTimeout(watchModel, MODEL_CHECK_MS);
+  }
+
+  if (app.dataset.modelFast === "true") setTimeout(watchModel, MODEL_CHECK_MS);
   new ResizeObserver(fitPad).observe(pad);
   fitPad();
 })();
