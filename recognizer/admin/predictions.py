@@ -1,46 +1,25 @@
-import base64
-import io
 from functools import partial
 
-import numpy as np
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
-from django.urls import URLPattern, path
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from PIL import Image
+from django.utils.translation import ngettext
 
 from recognizer import selectors, services
+from recognizer.admin import displays, navigation
 from recognizer.admin.export import csv_lines
 from recognizer.admin.filters import CorrectnessFilter, ModelVersionFilter
 from recognizer.admin.scale import DateHierarchyQuerySet
 from recognizer.admin.statistics import statistics_view
 from recognizer.models import DIGIT_CHOICES, Prediction
-
-
-def features_data_uri(features: list[int]) -> str:
-    """Return the 8x8 model input as a PNG data URI, ink dark on white like the drawing."""
-    values = np.asarray(features, dtype=np.float64).reshape(8, 8)
-    grey = (255 - np.clip(values, 0, 16) * 255 / 16).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(grey, "L").save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def drawing_image(prediction: Prediction, css_class: str, size: int) -> str:
-    """Return the <img> of a stored drawing, shown `size` pixels square."""
-    return format_html(
-        '<img class="{}" src="{}" width="{}" height="{}" alt="drawing {}" loading="lazy">',
-        css_class,
-        prediction.drawing_url,
-        size,
-        size,
-        prediction.pk,
-    )
+from recognizer.templatetags.recognizer_format import probability
 
 
 class LabelActionForm(helpers.ActionForm):
@@ -62,10 +41,10 @@ class PredictionAdmin(admin.ModelAdmin):
         "thumbnail",
         "digit",
         "confidence_percent",
+        "right",
         "label",
         "model_version",
-        "source",
-        "created_at",
+        "created",
     ]
     list_display_links = ["id", "thumbnail"]
     list_editable = ["label"]
@@ -96,19 +75,30 @@ class PredictionAdmin(admin.ModelAdmin):
         "created_at",
         "source",
         "labelled_at",
+        "label_source",
+        "labelled_by",
     ]
+    # The drawing and its label first: a reviewer sees both without scrolling.
     fieldsets = [
-        (None, {"fields": ["drawing_large", "features_image"]}),
+        (
+            None,
+            {
+                "fields": [("drawing_large", "features_image"), "label"],
+                "description": "Keys: 0–9 label this drawing and open the next in the list, "
+                "Y says the guess was right, N and P open the next and previous.",
+            },
+        ),
         (
             "Guess",
             {"fields": ["digit", "confidence_percent", "probability_table", "model_version"]},
         ),
-        ("Truth", {"fields": ["label", "labelled_at"]}),
+        ("Labelled", {"fields": ["labelled_at", "label_source", "labelled_by"]}),
         ("Origin", {"fields": ["created_at", "source"]}),
     ]
 
     class Media:
         css = {"all": ["recognizer/css/admin.css"]}
+        js = ["recognizer/js/review.js"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
@@ -135,30 +125,47 @@ class PredictionAdmin(admin.ModelAdmin):
 
     @admin.display(description="drawing")
     def thumbnail(self, prediction: Prediction) -> str:
-        return drawing_image(prediction, "drawing-thumbnail", 56)
+        return displays.drawing_image(prediction, "drawing-thumbnail", 36)
 
     @admin.display(description="drawing")
     def drawing_large(self, prediction: Prediction) -> str:
-        return drawing_image(prediction, "drawing-large", 280)
+        return displays.drawing_image(prediction, "drawing-large", 280)
 
-    @admin.display(description="what the model saw (8x8)")
+    @admin.display(description="what the model saw")
     def features_image(self, prediction: Prediction) -> str:
-        return format_html(
-            '<img class="digit-features" src="{}" width="160" height="160" '
-            'alt="the 8x8 model input, enlarged">',
-            features_data_uri(prediction.features),
-        )
+        return displays.features_image(prediction)
 
     @admin.display(description="confidence", ordering="confidence")
     def confidence_percent(self, prediction: Prediction) -> str:
-        return f"{prediction.confidence:.0%}"
+        return probability(prediction.confidence)
+
+    @admin.display(description="✓/✗", empty_value="")
+    def right(self, prediction: Prediction) -> str:
+        return displays.verdict(prediction)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, prediction: Prediction) -> str:
+        moment = timezone.localtime(prediction.created_at)
+        return format_html(
+            '<time datetime="{}">{}<br>{}</time>',
+            moment.isoformat(),
+            moment.strftime("%Y-%m-%d"),
+            moment.strftime("%H:%M"),
+        )
+
+    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "label":  # a narrow select in every row of the list
+            kwargs["choices"] = [("", "–"), *DIGIT_CHOICES]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     @admin.display(description="probabilities")
     def probability_table(self, prediction: Prediction) -> str:
         return format_html(
             '<table class="digit-probabilities"><tr>{}</tr><tr>{}</tr></table>',
             format_html_join("", "<th>{}</th>", ((digit,) for digit in range(10))),
-            format_html_join("", "<td>{}</td>", ((f"{p:.1%}",) for p in prediction.probabilities)),
+            format_html_join(
+                "", "<td>{}</td>", ((probability(p),) for p in prediction.probabilities)
+            ),
         )
 
     def save_model(self, request: HttpRequest, obj: Prediction, form, change: bool) -> None:
@@ -173,7 +180,8 @@ class PredictionAdmin(admin.ModelAdmin):
     @admin.action(description="The guess was right (label = guess)", permissions=["change"])
     def mark_guess_right(self, request: HttpRequest, queryset: QuerySet) -> None:
         changed = services.predictions_label(predictions=queryset, label="guess", user=request.user)
-        self.message_user(request, f"{changed} drawings labelled with their guess.")
+        message = drawings(changed, "labelled with its guess", "labelled with their guess")
+        self.message_user(request, message)
 
     @admin.action(description="Set label to the digit chosen", permissions=["change"])
     def set_label(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -187,12 +195,12 @@ class PredictionAdmin(admin.ModelAdmin):
             )
             return
         changed = services.predictions_label(predictions=queryset, label=label, user=request.user)
-        self.message_user(request, f"{changed} drawings labelled {label}.")
+        self.message_user(request, drawings(changed, f"labelled {label}"))
 
     @admin.action(description="Clear the label", permissions=["change"])
     def clear_label(self, request: HttpRequest, queryset: QuerySet) -> None:
         changed = services.predictions_label(predictions=queryset, label=None, user=request.user)
-        self.message_user(request, f"Label cleared on {changed} drawings.")
+        self.message_user(request, drawings(changed, "no longer labelled"))
 
     @admin.action(description="Export selected as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
@@ -211,8 +219,51 @@ class PredictionAdmin(admin.ModelAdmin):
         )
         return [statistics, *super().get_urls()]
 
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        near = navigation.Neighbours(None, None)
+        if obj is not None:
+            near = navigation.neighbours(self, request, obj)
+        links = {
+            "previous_url": self.change_url(request, near.previous),
+            "next_url": self.change_url(request, near.next),
+        }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **links})
+
+    def response_change(self, request: HttpRequest, obj: Prediction) -> HttpResponse:
+        """After "Save and label next", the next drawing of the list the reviewer came from."""
+        if "_saveandnext" not in request.POST:
+            return super().response_change(request, obj)
+        labelled = f"labelled {obj.label}" if obj.label is not None else "left unlabelled"
+        following = self.change_url(request, navigation.neighbours(self, request, obj).next)
+        if following is None:
+            self.message_user(request, f"Drawing {obj.pk} {labelled}; it was the last in the list.")
+            changelist = reverse("admin:recognizer_prediction_changelist")
+            return HttpResponseRedirect(self.with_filters(request, changelist))
+        self.message_user(request, f"Drawing {obj.pk} {labelled}.")
+        return HttpResponseRedirect(following)
+
+    def change_url(self, request: HttpRequest, pk: int | None) -> str | None:
+        """Return the change page of a drawing, keeping the list's filters (None: none)."""
+        if pk is None:
+            return None
+        url = reverse("admin:recognizer_prediction_change", args=[pk])
+        return self.with_filters(request, url)
+
+    def with_filters(self, request: HttpRequest, url: str) -> str:
+        context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        return add_preserved_filters(context, url)
+
     def delete_model(self, request: HttpRequest, obj: Prediction) -> None:
         services.predictions_delete(predictions=Prediction.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         services.predictions_delete(predictions=queryset)
+
+
+def drawings(count: int, done: str, done_plural: str | None = None) -> str:
+    """Return "1 drawing labelled 5." / "3 drawings labelled 5.", plurals right."""
+    done_plural = done if done_plural is None else done_plural
+    return ngettext(f"%d drawing {done}.", f"%d drawings {done_plural}.", count) % count

@@ -1,0 +1,59 @@
+"""A reviewer in Chromium: labelling drawing after drawing from the keyboard, and
+from the statistics' confusion matrix to the drawings behind a cell."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Browser, Page, expect
+
+from recognizer.models import Prediction
+from tests.test_admin_review import stored
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def reviewer(browser: Browser, live_server) -> Page:
+    User.objects.create_superuser("lead", "lead@example.org", "a-long-test-password")
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "lead")
+    page.fill("#id_password", "a-long-test-password")
+    page.click("input[type=submit]")
+    return page
+
+
+def test_labelling_one_drawing_after_another_from_the_keyboard(reviewer: Page, live_server):
+    newest, second, oldest = stored(1, 1, 0.9), stored(2, 2, 0.6), stored(3, 3, 0.8)
+    reviewer.goto(f"{live_server.url}/admin/recognizer/prediction/?correct=unknown")
+    reviewer.locator(f'#result_list a[href*="/{newest.pk}/change/"]').first.click()
+    expect(reviewer.locator("#id_label")).to_be_visible()
+
+    reviewer.keyboard.press("7")  # labels the newest 7 and opens the next in the list
+    expect(reviewer).to_have_url(re.compile(rf"/{second.pk}/change/"))
+    expect(reviewer.locator(".messagelist")).to_contain_text(f"Drawing {newest.pk} labelled 7.")
+    reviewer.keyboard.press("y")  # the guess (2) was right
+    expect(reviewer).to_have_url(re.compile(rf"/{oldest.pk}/change/"))
+    # Both labelled, they have left the list of unlabelled ones: no previous there.
+    expect(reviewer.locator("#previous-drawing")).to_have_count(0)
+    labels = dict(Prediction.objects.values_list("pk", "label"))
+    assert labels == {newest.pk: 7, second.pk: 2, oldest.pk: None}
+
+    reviewer.goto(f"{live_server.url}/admin/recognizer/prediction/")
+    reviewer.locator(f'#result_list a[href*="/{oldest.pk}/change/"]').first.click()
+    expect(reviewer.locator("#previous-drawing")).to_be_visible()
+    reviewer.keyboard.press("p")  # the previous of the whole list, without saving
+    expect(reviewer).to_have_url(re.compile(rf"/{second.pk}/change/"))
+    expect(reviewer.locator("#next-drawing")).to_be_visible()
+    reviewer.keyboard.press("n")
+    expect(reviewer).to_have_url(re.compile(rf"/{oldest.pk}/change/"))
+
+
+def test_a_confusion_matrix_cell_opens_its_drawings(reviewer: Page, live_server):
+    wrong = stored(1, 3, 0.7, label=8)
+    stored(2, 3, 0.9, label=3)
+    reviewer.goto(f"{live_server.url}/admin/recognizer/prediction/statistics/")
+    reviewer.locator("#confusion a[href*='digit__exact=3&label__exact=8']").click()
+    expect(reviewer.locator("#result_list tbody tr")).to_have_count(1)
+    expect(reviewer.locator("#result_list tbody")).to_contain_text(str(wrong.pk))
