@@ -1,8 +1,10 @@
+import json
 from unittest import mock
 
 import pytest
 from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
+from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +98,37 @@ def test_readyz_fails_without_the_database(client):
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert response.json()["checks"]["database"] == {"status": "error", "detail": "gone"}
+
+
+def schema(client) -> dict:
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"  # shown by a browser, not saved
+    return response.json()
+
+
+def test_the_documented_example_drawing_gets_a_guess(client):
+    operation = schema(client)["paths"]["/api/predict/"]["post"]
+    example = operation["requestBody"]["content"]["application/json"]["examples"]
+    [body] = [entry["value"] for entry in example.values()]
+    response = APIClient().post("/api/predict/", body, format="json")
+    assert response.status_code == 201, response.content
+
+
+def test_only_staff_operations_show_a_lock(client):
+    paths = schema(client)["paths"]
+    public = [
+        paths["/api/predict/"]["post"],
+        paths["/api/predictions/{id}/feedback/"]["post"],
+        paths["/api/predictions/{id}/"]["delete"],
+        paths["/api/model/"]["get"],
+    ]
+    staff = [paths["/api/predictions/"]["get"], paths["/api/predictions/{id}/"]["get"]]
+    assert all(not any(requirement for requirement in op.get("security", [])) for op in public)
+    assert all(op["security"] == [{"basicAuth": []}, {"sessionAuth": []}] for op in staff)
+
+
+def test_the_bad_drawing_codes_are_documented(client):
+    described = json.dumps(schema(client)["paths"]["/api/predict/"]["post"]["responses"]["400"])
+    for code in ("invalid_image", "empty_drawing", "drawing_too_small", "drawing_all_ink"):
+        assert code in described

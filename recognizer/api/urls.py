@@ -1,4 +1,5 @@
 from django.urls import path
+from drf_spectacular import renderers
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from recognizer.api import views
@@ -21,7 +22,19 @@ urlpatterns = [
         "predictions/<int:pk>/feedback/", views.FeedbackView.as_view(), name="prediction-feedback"
     ),
     path("model/", views.ModelInfoView.as_view(), name="model"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # YAML by default; ?format=json as plain JSON, which browsers show.
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(
+            renderer_classes=[
+                renderers.OpenApiYamlRenderer,
+                renderers.OpenApiYamlRenderer2,
+                renderers.OpenApiJsonRenderer2,
+                renderers.OpenApiJsonRenderer,
+            ]
+        ),
+        name="schema",
+    ),
     # The split view serves its start-up script as a file, so no inline script
     # runs; Swagger UI does set inline styles, which this page alone allows.
     path(

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from recognizer import selectors, services
 from recognizer.api.authentication import SessionCsrfAuthentication, uses_session
+from recognizer.api.examples import drawing_data_uri
 from recognizer.api.pagination import NewestFirstPagination
 from recognizer.api.permissions import IsDrawer, MayCorrect, is_staff
 from recognizer.api.serializers import (
@@ -95,8 +96,12 @@ class PredictView(APIView):
             **error_responses(413, 415, 429, 503),
             400: OpenApiResponse(
                 ErrorSerializer,
-                description="The request or the image is invalid, or `replaces` names no "
-                "prediction.",
+                description="The request is invalid (`parse_error`, `required`, "
+                "`invalid_data_uri`, ...) or `replaces` names no prediction "
+                "(`does_not_exist`), or the image cannot be read as a drawing: not an "
+                "image (`invalid_image`), nothing drawn (`empty_drawing`), a speck too "
+                "small to be a digit (`drawing_too_small`), dark all over "
+                "(`drawing_all_ink`). Nothing is stored.",
             ),
             403: OpenApiResponse(
                 ErrorSerializer,
@@ -109,11 +114,13 @@ class PredictView(APIView):
         },
         examples=[
             OpenApiExample(
-                "A canvas drawing",
-                value={"image": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA..."},
+                "A drawing of a 7",
+                value={"image": drawing_data_uri()},
                 request_only=True,
+                media_type="application/json",
             )
         ],
+        auth=[],  # public; the page's own session is optional
     )
     def post(self, request: Request) -> Response:
         multipart = request.content_type.startswith("multipart/")
@@ -199,6 +206,7 @@ class PredictionListView(generics.ListAPIView):
         "every stroke. Only the session that made the prediction may, and only while it "
         "has no label (403 `not_yours`, `already_labelled`).",
         responses={204: None, **error_responses(403, 404, 503)},
+        auth=[],
     ),
 )
 class PredictionDetailView(generics.RetrieveDestroyAPIView):
@@ -246,6 +254,9 @@ class FeedbackView(generics.GenericAPIView):
         operation_id="predictions_feedback",
         tags=["history"],
         summary="Correct a guess",
+        description="Whoever made the drawing may say which digit it really was: the "
+        "browser session that drew it, an API caller with its `feedback_token`, or staff.",
+        auth=[],
         request=FeedbackSerializer,
         responses={
             200: StoredPredictionSerializer,
