@@ -22,11 +22,15 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-## run: set up, migrate, train a model if none is in service, serve on http://127.0.0.1:8000
+## run: set up, migrate, serve on http://127.0.0.1:$(PORT) within a minute: a quick model
+## first (seconds), the full one trained meanwhile and put in service when it is ready
 run: $(VENV)/.runtime
 	$(MANAGE) migrate --noinput
 	$(MANAGE) import_models
-	$(MANAGE) train_model --if-missing
+	$(MANAGE) train_model --if-missing --fast --skip-evaluation
+	@mkdir -p var
+	@echo "Training the full model in the background (log: var/training.log); the page says when it takes over."
+	$(MANAGE) train_model --if-fast > var/training.log 2>&1 &
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 ## serve: production-like: static files collected, migrate, train if needed, gunicorn on http://$(HOST):$(PORT)
@@ -63,10 +67,11 @@ format: $(VENV)/.dev
 train: $(VENV)/.runtime
 	$(MANAGE) train_model
 
-## superuser: create an admin account for /admin/
+## superuser: create an admin account for /admin/ (asks; or, without a terminal, set
+## DJANGO_SUPERUSER_USERNAME, DJANGO_SUPERUSER_EMAIL and DJANGO_SUPERUSER_PASSWORD)
 superuser: $(VENV)/.runtime
 	$(MANAGE) migrate --noinput
-	$(MANAGE) createsuperuser
+	$(MANAGE) createsuperuser $(if $(DJANGO_SUPERUSER_PASSWORD),--noinput)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

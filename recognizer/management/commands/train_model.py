@@ -4,7 +4,7 @@ import socket
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
-from recognizer import retraining
+from recognizer import retraining, selectors
 from recognizer.ml import evaluation, training
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.model_service import NO_MODEL, load_version
@@ -61,6 +61,12 @@ class Command(BaseCommand):
             help="Do nothing if a usable model is already in service (used by `make run`).",
         )
         parser.add_argument(
+            "--if-fast",
+            action="store_true",
+            help="Train only if the model in service is a fast one (what `make run` trains "
+            "in the background to replace its first, quick model).",
+        )
+        parser.add_argument(
             "--with-history",
             action="store_true",
             help="Also learn from labelled drawings (a fifth of them is held out to judge by).",
@@ -97,6 +103,11 @@ class Command(BaseCommand):
                     self.stdout.write(f"{error} Training a new one.")
             else:
                 self.stdout.write(f"Model {current.version} is in service; not training.")
+                return
+        if options["if_fast"]:
+            current = selectors.model_version_in_service()
+            if current is not None and not current.metadata.get("fast"):
+                self.stdout.write(f"Model {current} is fully trained and in service; not training.")
                 return
         self.check_settings(options)
         factor = training.FAST_FACTOR if options["fast"] else settings.TRAINING_AUGMENTATION_FACTOR
