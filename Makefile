@@ -23,14 +23,14 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/uv
 	touch $@ $(VENV)/.runtime
 
 ## run: set up, migrate, serve on http://127.0.0.1:$(PORT) within a minute: a quick model
-## first (seconds), the full one trained meanwhile and put in service when it is ready
+## first (seconds), the full one trained meanwhile (at low priority) and put in service when ready
 run: $(VENV)/.runtime
 	$(MANAGE) migrate --noinput
 	$(MANAGE) import_models
 	$(MANAGE) train_model --if-missing --fast --skip-evaluation
 	@mkdir -p var
 	@echo "Training the full model in the background (log: var/training.log); the page says when it takes over."
-	$(MANAGE) train_model --if-fast > var/training.log 2>&1 &
+	nice -n 15 $(MANAGE) train_model --if-fast > var/training.log 2>&1 &
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 ## serve: production-like: static files collected, migrate, train if needed, gunicorn on http://$(HOST):$(PORT)
