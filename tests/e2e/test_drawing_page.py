@@ -5,6 +5,7 @@ import json
 import math
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +86,16 @@ class Device:
         return self.page.get_by_role("button", name=name, exact=True)
 
 
+@contextmanager
+def opened_device(browser: Browser, url: str, kind: str) -> Iterator[Device]:
+    """A device on the page; closed once the page's requests are done, so that none
+    reaches the live server after the test's database has gone."""
+    device, context = open_device(browser, url, kind)
+    yield device
+    device.page.wait_for_load_state("networkidle")
+    context.close()
+
+
 def open_device(browser: Browser, url: str, kind: str) -> tuple[Device, object]:
     context = browser.new_context(**DEVICES[kind])
     page = context.new_page()
@@ -104,23 +115,20 @@ def open_device(browser: Browser, url: str, kind: str) -> tuple[Device, object]:
 
 @pytest.fixture(params=list(DEVICES))
 def device(request, browser: Browser, live_server) -> Iterator[Device]:
-    opened, context = open_device(browser, live_server.url + "/", request.param)
-    yield opened
-    context.close()
+    with opened_device(browser, live_server.url + "/", request.param) as opened:
+        yield opened
 
 
 @pytest.fixture
 def desktop(browser: Browser, live_server) -> Iterator[Device]:
-    opened, context = open_device(browser, live_server.url + "/", "desktop")
-    yield opened
-    context.close()
+    with opened_device(browser, live_server.url + "/", "desktop") as opened:
+        yield opened
 
 
 @pytest.fixture
 def phone(browser: Browser, live_server) -> Iterator[Device]:
-    opened, context = open_device(browser, live_server.url + "/", "phone")
-    yield opened
-    context.close()
+    with opened_device(browser, live_server.url + "/", "phone") as opened:
+        yield opened
 
 
 def ink_pixels(page: Page, canvas: str = "#pad") -> int:
