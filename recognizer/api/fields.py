@@ -1,10 +1,11 @@
-"""The drawing a client sends, as a serializer field that decodes it."""
+"""The drawings a client sends, as serializer fields that decode them."""
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from recognizer.ml import decoding
 from recognizer.ml.decoding import Drawing
@@ -46,3 +47,29 @@ class DrawingField(serializers.Field):
 @extend_schema_field(OpenApiTypes.BINARY)
 class UploadedDrawingField(DrawingField):
     """The same field, described as the file of a multipart form."""
+
+
+class BatchDrawingField(DrawingField):
+    """A drawing of a batch. One that cannot be used must not fail the others: its
+    value is then the error that refused it (answered for that image alone)."""
+
+    def run_validation(self, data: object = empty) -> Drawing | Exception:
+        try:
+            return super().run_validation(data)
+        except (decoding.DecodingError, serializers.ValidationError) as error:
+            return error
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadedBatchDrawingField(BatchDrawingField):
+    """The same field, described as one file of a multipart form."""
+
+
+class DrawingBatchField(serializers.ListField):
+    """The drawings of a batch, counted before any is decoded: a request for too many
+    costs no decoding."""
+
+    def to_internal_value(self, data: object) -> list:
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
