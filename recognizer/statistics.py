@@ -1,5 +1,5 @@
 """Statistics of the history: accuracy overall, per digit and per model version, the
-confusion matrix, drawings per day.
+confusion matrix, drawings per day; and the challenger against the guesses served.
 
 Computed by the database (grouped counts), never by looping over rows in
 Python, so they stay fast with a large history.
@@ -8,12 +8,12 @@ Python, so they stay fast with a large history.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from recognizer.models import Prediction
-from recognizer.selectors import CORRECT
+from recognizer.models import ModelVersion, Prediction
+from recognizer.selectors import CHALLENGED, CORRECT
 
 DIGITS = range(10)
 
@@ -149,3 +149,51 @@ def labelled_counts_by_version() -> dict[str, LabelledCounts]:
         row["model_version"]: LabelledCounts(labelled=row["labelled"], correct=row["correct"])
         for row in rows
     }
+
+
+@dataclass(frozen=True)
+class ChallengerFigures:
+    """The challenger against the guesses served, on the drawings made since it started."""
+
+    version: str
+    since: datetime.datetime
+    guessed: int
+    agreed: int
+    labelled: int
+    served_correct: int
+    challenger_correct: int
+
+    @property
+    def agreement(self) -> float | None:
+        return ratio(self.agreed, self.guessed)
+
+    @property
+    def served_accuracy(self) -> float | None:
+        return ratio(self.served_correct, self.labelled)
+
+    @property
+    def challenger_accuracy(self) -> float | None:
+        return ratio(self.challenger_correct, self.labelled)
+
+
+def challenger_figures() -> ChallengerFigures | None:
+    """Return how often the challenger agrees with the guesses served since it started,
+    and the accuracy of both on those drawings that are labelled; None without one."""
+    challenger = ModelVersion.objects.filter(role=ModelVersion.Role.CHALLENGER).first()
+    if challenger is None:
+        return None
+    counts = (
+        Prediction.objects.filter(
+            CHALLENGED, created_at__gte=challenger.role_since, challenger_version=challenger.version
+        )
+        .order_by()
+        .aggregate(
+            guessed=Count("id"),
+            agreed=Count("id", filter=Q(challenger_digit=F("digit"))),
+            labelled=Count("id", filter=Q(label__isnull=False)),
+            served_correct=Count("id", filter=CORRECT),
+            challenger_correct=Count("id", filter=Q(label=F("challenger_digit"))),
+        )
+    )
+    return ChallengerFigures(version=challenger.version, since=challenger.role_since, **counts)
+
