@@ -123,10 +123,15 @@ class BatchErrorSerializer(serializers.Serializer):
 class BatchResultField(serializers.Field):
     """One image's answer in a batch: its stored prediction, or why it was refused."""
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        # One serializer for every prediction, as ListSerializer keeps one child.
+        self.prediction = PredictionSerializer()
+
     def to_representation(self, value: Prediction | Exception) -> dict:
         if isinstance(value, Exception):
             return BatchErrorSerializer({"error": error_for(value)}).data
-        return PredictionSerializer(value, context=self.context).data
+        return self.prediction.to_representation(value)
 
 
 class PredictBatchSerializer(serializers.Serializer):
