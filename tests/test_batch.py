@@ -140,7 +140,6 @@ BAD_IMAGES = {
     "SVG": data_uri(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"),
     "garbage bytes": data_uri(b"\x00\x01not an image at all"),
     "empty drawing": data_uri(png_bytes(canvas_image([]))),
-    "not a string": 42,
 }
 
 
@@ -168,8 +167,13 @@ class TestLimits:
             ({}, "required"),
             ({"images": "data:image/png;base64,AAAA"}, "not_a_list"),
             ({"image": "data:image/png;base64,AAAA"}, "required"),
+            ({"images": [one_data_uri(), 42]}, "wrong_type"),
+            ({"images": [one_data_uri(), None]}, "null"),
         ],
-        ids=["empty list", "no images", "not a list", "the single endpoint's field"],
+        ids=[
+            *("empty list", "no images", "not a list", "the single endpoint's field"),
+            *("a number among the images", "a null among the images"),
+        ],
     )
     def test_a_request_without_a_list_of_images_fails_whole(self, api, body, code):
         assert_error(api.post(BATCH, body, format="json"), 400, code)
@@ -184,6 +188,12 @@ class TestLimits:
         decode.assert_not_called()
         assert_nothing_stored()
         assert len(results(api.post(BATCH, {"images": [one_data_uri()] * 3}, format="json"))) == 3
+
+    def test_a_multipart_part_that_is_no_file_fails_whole(self, api):
+        response = api.post(BATCH, {"images": [upload(ONE), "{}"]}, format="multipart")
+        body = assert_error(response, 400, "wrong_type")
+        assert "Send each image as a file, in a multipart part named 'images'" in body["detail"]
+        assert_nothing_stored()
 
     def test_too_many_multipart_parts_fail_whole(self, api, settings):
         settings.PREDICT_BATCH_MAX = 2

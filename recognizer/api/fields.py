@@ -50,19 +50,35 @@ class UploadedDrawingField(DrawingField):
 
 
 class BatchDrawingField(DrawingField):
-    """A drawing of a batch. One that cannot be used must not fail the others: its
-    value is then the error that refused it (answered for that image alone)."""
+    """A drawing of a batch. An image that cannot be used must not fail the others:
+    its value is then the error that refused it (answered for that image alone).
+    A value that is no image at all (a number, null) is a malformed request."""
 
-    def run_validation(self, data: object = empty) -> Drawing | Exception:
+    default_error_messages = {
+        "wrong_type": "Send each image as a data URI string in the JSON list 'images'.",
+    }
+
+    def run_validation(self, data: object = empty) -> Drawing | decoding.DecodingError:
         try:
             return super().run_validation(data)
-        except (decoding.DecodingError, serializers.ValidationError) as error:
+        except decoding.DecodingError as error:
             return error
 
 
 @extend_schema_field(OpenApiTypes.BINARY)
 class UploadedBatchDrawingField(BatchDrawingField):
-    """The same field, described as one file of a multipart form."""
+    """The same field as one file of a multipart form: one `images` part per drawing."""
+
+    default_error_messages = {
+        "wrong_type": "Send each image as a file, in a multipart part named 'images'.",
+    }
+
+    def to_internal_value(self, data: object) -> Drawing:
+        # Files only: Django parses text parts apart from file parts, so a
+        # mix could not be answered in the order it was sent.
+        if not isinstance(data, UploadedFile):
+            self.fail("wrong_type")
+        return super().to_internal_value(data)
 
 
 class DrawingBatchField(serializers.ListField):
