@@ -240,7 +240,7 @@ class TestFigures:
 
     def test_the_model_versions_page_shows_them(self, staff_client, known_history, challenger):
         page = staff_client.get(VERSIONS).content.decode()
-        assert f"Challenger <code>{challenger.version}</code>" in page
+        assert f"Challenger {challenger.version}, guessing in shadow since" in page
         assert '<td id="challenger-agreement">60.0% (3 of 5)</td>' in page
         assert '<td id="served-accuracy">33.3% (1 right)</td>' in page
         assert '<td id="challenger-accuracy">66.7% (2 right)</td>' in page

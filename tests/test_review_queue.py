@@ -94,7 +94,8 @@ class TestAdminQueue:
         page = response.content.decode()
         assert page.count('class="drawing-thumbnail"') == 5
         assert 'name="form-0-label"' in page  # labelled in place
-        assert "8 <small>(5 points behind)</small>" in page  # torn: 0.45 against 0.40
+        assert "8 <small>at 40%</small>" in page  # torn: 3 at 45%, then 8
+        assert "least certain guess first" in page
 
     def test_the_order_holds_whatever_column_was_clicked(self, staff_client, history):
         response = staff_client.get(QUEUE, {"o": "-2"})

@@ -53,11 +53,14 @@ class PredictionToReviewAdmin(PredictionAdmin):
 
     @admin.display(description="second guess")
     def runner_up(self, prediction: Prediction) -> str:
-        """Return the second likeliest digit and how far behind the guess it came."""
-        ranked = sorted(range(10), key=prediction.probabilities.__getitem__, reverse=True)
-        return format_html(
-            "{} <small>({} points behind)</small>", ranked[1], round(100 * prediction.margin)
-        )
+        """Return the second likeliest digit with its probability."""
+        second = sorted(range(10), key=prediction.probabilities.__getitem__)[-2]
+        probability = f"{prediction.probabilities[second]:.0%}"
+        return format_html("{} <small>at {}</small>", second, probability)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        title = "Drawings to review: nobody has labelled them, least certain guess first"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     # The queue is a view of the predictions: their permissions govern it.
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
