@@ -61,18 +61,23 @@ LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def render_bodies(count: int, seed: int) -> tuple[list[bytes], int]:
-    """`count` distinct prediction requests, and the mean size of their PNGs."""
+def render_drawings(count: int, seed: int) -> tuple[list[str], int]:
+    """`count` distinct canvas drawings as data URIs, and the mean size of their PNGs."""
     rng = np.random.default_rng(seed)
-    bodies, png_sizes = [], []
+    uris, png_sizes = [], []
     for index in range(count):
         buffer = io.BytesIO()
         synthetic.synthetic_drawing(index % 10, rng).save(buffer, format="PNG")
         png = buffer.getvalue()
         png_sizes.append(len(png))
-        uri = "data:image/png;base64," + base64.b64encode(png).decode()
-        bodies.append(json.dumps({"image": uri}).encode())
-    return bodies, round(statistics.mean(png_sizes))
+        uris.append("data:image/png;base64," + base64.b64encode(png).decode())
+    return uris, round(statistics.mean(png_sizes))
+
+
+def render_bodies(count: int, seed: int) -> tuple[list[bytes], int]:
+    """`count` distinct prediction requests, and the mean size of their PNGs."""
+    uris, mean_png = render_drawings(count, seed)
+    return [json.dumps({"image": uri}).encode() for uri in uris], mean_png
 
 
 # The server's processes, found through the listening socket ------------------
@@ -160,6 +165,7 @@ def memory_megabytes(pid: int) -> tuple[float, float]:
 @dataclass
 class Level:
     concurrency: int
+    drawings_per_request: int = 1
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
@@ -178,12 +184,17 @@ def run_level(
     max_requests: int,
     max_seconds: float,
     workers: list[int],
+    endpoint: str = "/api/predict/",
+    drawings_per_request: int = 1,
 ) -> Level:
-    level = Level(concurrency)
+    """Send the bodies from `concurrency` threads; a request counts as done when it
+    answers 201 with a prediction for each of its drawings (`drawings_per_request`)."""
+    level = Level(concurrency, drawings_per_request)
     lock = threading.Lock()
     counter = itertools.count()
     start_barrier = threading.Barrier(concurrency + 1)
-    path = target.path.rstrip("/") + "/api/predict/"
+    path = target.path.rstrip("/") + endpoint
+    answer = b'{"results":' if endpoint.endswith("/batch/") else b'{"id":'
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     deadline = [0.0]
 
@@ -206,8 +217,10 @@ def run_level(
                 connection.close()
                 continue
             latencies.append(time.perf_counter() - sent)
-            if response.status != 201 or not payload.startswith(b'{"id":'):
+            if response.status != 201 or not payload.startswith(answer):
                 errors.append(f"HTTP {response.status}")
+            elif b'{"error":' in payload:  # a drawing of a batch refused
+                errors.append("HTTP 201 with a refused drawing")
             if response.getheader("Connection", "").lower() == "close":
                 connection.close()
         connection.close()

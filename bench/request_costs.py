@@ -8,8 +8,14 @@ per drawing): reading the JSON body and its data URI, PNG decoding, turning
 the picture into ink, the 8x8 features, the classifier, encoding the stored
 PNG, writing its file, inserting its row and writing the answer. Then whole
 requests through Django's WSGI handler (middleware, DRF, the view and all
-those steps): the difference is what the framework adds. `--profile` also
-prints cProfile's top lines for whole requests, by own time.
+those steps): the difference is what the framework adds. Then the same
+drawings in batches of 10 and 100 (POST /api/predict/batch/), per drawing,
+and single requests again with a challenger guessing in shadow (a copy of
+the model in service with one parameter changed: another version of the
+same cost), alternating drawing by drawing with requests where the process
+sees no challenger, so that a drift of the machine hits both alike: the
+difference is what a challenger adds to each prediction.
+`--profile` also prints cProfile's top lines for whole requests, by own time.
 
     .venv/bin/python bench/request_costs.py
     .venv/bin/python bench/request_costs.py --profile 25
@@ -21,6 +27,7 @@ a quiet machine.
 
 import argparse
 import base64
+import copy
 import cProfile
 import io
 import json
@@ -66,6 +73,7 @@ from django.core.management import call_command  # noqa: E402
 from rest_framework.renderers import JSONRenderer  # noqa: E402
 
 from digitsite.wsgi import application  # noqa: E402
+from recognizer import registry  # noqa: E402
 from recognizer.api.serializers import PredictionSerializer  # noqa: E402
 from recognizer.drawings import drawing_png, drawing_storage  # noqa: E402
 from recognizer.ml import decoding  # noqa: E402
@@ -86,10 +94,10 @@ def request_bodies(count: int, seed: int) -> list[bytes]:
     return bodies
 
 
-def post(body: bytes) -> None:
+def post(body: bytes, path: str = "/api/predict/") -> None:
     environ = {
         "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/api/predict/",
+        "PATH_INFO": path,
         "SCRIPT_NAME": "",
         "QUERY_STRING": "",
         "SERVER_NAME": "127.0.0.1",
@@ -110,7 +118,7 @@ def post(body: bytes) -> None:
     statuses = []
     b"".join(application(environ, lambda status, headers, exc_info=None: statuses.append(status)))
     if not statuses[0].startswith("201"):
-        raise SystemExit(f"POST /api/predict/ answered {statuses[0]}")
+        raise SystemExit(f"POST {path} answered {statuses[0]}")
 
 
 def cpu_ms(costs: dict[str, list[float]], name: str, step: Callable, *args: object) -> object:
@@ -161,6 +169,60 @@ def step_costs(bodies: list[bytes]) -> dict[str, list[float]]:
 FEATURES = "8x8 features"
 
 
+def batch_costs(bodies: list[bytes], size: int) -> float:
+    """Return the median CPU milliseconds per drawing of whole batch requests of `size`."""
+    uris = [json.loads(body)["image"] for body in bodies]
+    batches = [
+        json.dumps({"images": uris[start : start + size]}).encode()
+        for start in range(0, len(uris) - size + 1, size)
+    ]
+    post(batches[0], BATCH)  # its first call
+    costs: dict[str, list[float]] = {}
+    for batch in batches:
+        cpu_ms(costs, "batch", post, batch, BATCH)
+    return statistics.median(costs["batch"]) / size
+
+
+BATCH = "/api/predict/batch/"
+
+
+def shadow_costs(bodies: list[bytes]) -> dict[str, float]:
+    """Return the median CPU milliseconds of whole requests with the challenger and,
+    alternating drawing by drawing, without it (this process is told there is none);
+    then stop the challenger."""
+    service = get_model_service()
+    for body in bodies[:20]:  # the challenger's first calls
+        post(body)
+    costs: dict[str, list[float]] = {}
+    for body in bodies:
+        cpu_ms(costs, "whole request with the challenger", post, body)
+        service.challenger = lambda: None  # this instance only, for the next request
+        cpu_ms(costs, "whole request without it", post, body)
+        del service.challenger
+    medians = {name: statistics.median(values) for name, values in costs.items()}
+    medians["what the challenger adds"] = statistics.median(
+        [a - b for a, b in zip(*costs.values(), strict=True)]
+    )
+    registry.model_version_stop_challenge(via="bench/request_costs.py")
+    time.sleep(settings.MODEL_RECHECK_SECONDS + 0.1)
+    return medians
+
+
+def start_challenger() -> str:
+    """Make a copy of the model in service, one parameter changed, the challenger;
+    return its version once this process serves it."""
+    model = get_model_service().current()
+    pipeline = copy.deepcopy(model.pipeline).set_params(features__min_ink=0.25)
+    version = registry.model_version_create(
+        pipeline=pipeline, metadata=model.metadata, trained_by="bench/request_costs.py"
+    ).version
+    registry.model_version_challenge(version=version, via="bench/request_costs.py")
+    time.sleep(settings.MODEL_RECHECK_SECONDS + 0.1)
+    if get_model_service().challenger() is None:
+        raise SystemExit("the challenger did not load")
+    return version
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--drawings", type=int, default=400, help="distinct drawings [400]")
@@ -180,6 +242,10 @@ def main() -> None:
     for body in bodies:
         cpu_ms(whole, "request", post, body)
 
+    batches = {size: batch_costs(bodies, size) for size in (10, 100)}
+    challenger = start_challenger()
+    shadow = shadow_costs(bodies)
+
     features = costs.pop(FEATURES)
     print(f"{len(bodies)} drawings, model {model.version}; CPU ms per drawing (median)")
     for name, cost in costs.items():
@@ -190,6 +256,11 @@ def main() -> None:
     print(
         f"  {'whole request through Django and DRF':42s} {statistics.median(whole['request']):6.3f}"
     )
+    for size, cost in batches.items():
+        print(f"  {f'in batches of {size} (POST {BATCH})':42s} {cost:6.3f}")
+    print(f"challenger {challenger} in shadow, requests alternating with and without it:")
+    for name, cost in shadow.items():
+        print(f"  {name:42s} {cost:6.3f}")
 
     if options.profile:
         profile = cProfile.Profile()

@@ -219,8 +219,16 @@ HISTORY_REPEAT = env.int("HISTORY_REPEAT", default=10)
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=2 * 1024 * 1024)
 MAX_IMAGE_BYTES = env.int("MAX_IMAGE_BYTES", default=1536 * 1024)
 MAX_IMAGE_SIDE = env.int("MAX_IMAGE_SIDE", default=2048)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+# POST /api/predict/batch/: at most this many drawings, in a body of at most
+# this many bytes (a canvas drawing is 5-15 KB as a data URI: a hundred fit
+# several times over, while a worker never holds more than this per request).
+PREDICT_BATCH_MAX = env.int("PREDICT_BATCH_MAX", default=100)
+MAX_BATCH_REQUEST_BYTES = env.int("MAX_BATCH_REQUEST_BYTES", default=8 * 1024 * 1024)
+# The middleware applies the limits per path first; Django's own are the outer bound.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BYTES, MAX_BATCH_REQUEST_BYTES)
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+# One file more than a batch may hold, so that the batch's own check says what is wrong.
+DATA_UPLOAD_MAX_NUMBER_FILES = PREDICT_BATCH_MAX + 1
 
 # Local memory by default, so throttle limits count per process; REDIS_URL
 # makes them count across every process and machine.

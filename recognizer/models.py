@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.files.storage import Storage
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -7,10 +9,34 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recognizer.drawings import drawing_storage
+from recognizer.ml.serving import margin_of
 from recognizer.storage import NamedStorage
 
 DIGIT_CHOICES = [(digit, str(digit)) for digit in range(10)]
 DIGIT_VALIDATORS = [MinValueValidator(0), MaxValueValidator(9)]
+
+
+class MarginField(models.FloatField):
+    """The margin between the two likeliest digits, kept for its index.
+
+    A row inserted without one (by save() or bulk_create alike) gets it
+    from its probabilities, so the queue of drawings to review never misses
+    a row whichever code wrote it.
+    """
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> float:
+        if getattr(model_instance, self.attname) is None:
+            setattr(model_instance, self.attname, margin_of(model_instance.probabilities))
+        return getattr(model_instance, self.attname)
+
+
+@dataclass(frozen=True)
+class ChallengerGuess:
+    """The challenger's guess of a drawing, stored beside the one served."""
+
+    model_version: str
+    digit: int
+    confidence: float
 
 
 class Prediction(models.Model):
@@ -36,8 +62,28 @@ class Prediction(models.Model):
         help_text="The digit the model guessed.",
     )
     confidence = models.FloatField(help_text="The guessed digit's probability.")
+    margin = MarginField(
+        help_text="The guessed digit's probability minus the second highest: small when "
+        "the model hesitated between two digits."
+    )
     probabilities = models.JSONField(help_text="Probability of each digit 0..9.")
     model_version = models.CharField(max_length=64)
+    # The challenger's guess, never shown to the person drawing; null
+    # together when no challenger was running (null, not "", for the version
+    # too: adding three nullable columns needs no rebuild of a large table).
+    challenger_version = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, help_text="The challenger that also guessed."
+    )
+    challenger_digit = models.PositiveSmallIntegerField(
+        choices=DIGIT_CHOICES,
+        validators=DIGIT_VALIDATORS,
+        null=True,
+        blank=True,
+        help_text="The digit the challenger guessed.",
+    )
+    challenger_confidence = models.FloatField(
+        null=True, blank=True, help_text="The challenger's probability of its guess."
+    )
     label = models.PositiveSmallIntegerField(
         choices=DIGIT_CHOICES,
         validators=DIGIT_VALIDATORS,
@@ -90,6 +136,18 @@ class Prediction(models.Model):
                 name="prediction_labelled_recent",
             ),
             models.Index(fields=["confidence", "id"], name="prediction_confidence"),
+            # Least certain first: the history by margin, and the review queue
+            # (unlabelled rows by margin; led by the label, as SQLite's planner
+            # without statistics otherwise takes the label's index and sorts).
+            models.Index(fields=["margin", "id"], name="prediction_margin"),
+            models.Index(fields=["label", "margin", "id"], name="prediction_to_review"),
+            # Predictions the challenger guessed too, newest first: its
+            # figures since it started, and the disagreements to review.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(challenger_digit__isnull=False),
+                name="prediction_challenged_recent",
+            ),
             # Live accuracy per model version: its labelled rows alone.
             models.Index(
                 fields=["model_version", "label", "digit"],
@@ -114,6 +172,38 @@ class Prediction(models.Model):
     def is_correct(self) -> bool | None:
         """Whether the guess was right, or None while nobody has said."""
         return None if self.label is None else self.label == self.digit
+
+    @property
+    def challenger_guess(self) -> ChallengerGuess | None:
+        """Return the challenger's guess of this drawing, or None if none was running."""
+        if self.challenger_digit is None:
+            return None
+        return ChallengerGuess(
+            model_version=self.challenger_version,
+            digit=self.challenger_digit,
+            confidence=self.challenger_confidence,
+        )
+
+
+class ToReviewManager(models.Manager):
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(label__isnull=True)
+
+
+class PredictionToReview(Prediction):
+    """The drawings nobody has labelled yet, least certain guess first: the review queue.
+
+    Governed by the predictions' own permissions (it has none of its own).
+    """
+
+    objects = ToReviewManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["margin", "id"]
+        default_permissions = ()
+        verbose_name = "drawing to review"
+        verbose_name_plural = "drawings to review"
 
 
 def model_storage() -> Storage:
@@ -197,3 +287,24 @@ class ModelActivation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.version} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Rescore(models.Model):
+    """A labelled drawing guessed again by a model version (`manage.py rescore_history`),
+    so that versions can be compared on exactly the same drawings."""
+
+    prediction = models.ForeignKey(Prediction, on_delete=models.CASCADE, related_name="rescores")
+    model_version = models.CharField(max_length=64)
+    digit = models.PositiveSmallIntegerField(choices=DIGIT_CHOICES, validators=DIGIT_VALIDATORS)
+    confidence = models.FloatField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model_version", "prediction"], name="one_rescore_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Drawing {self.prediction_id} guessed {self.digit} by {self.model_version}"

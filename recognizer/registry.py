@@ -111,6 +111,73 @@ def model_version_rollback(*, via: str, by: AbstractBaseUser | None = None) -> M
     )
 
 
+def model_version_challenge(
+    *, version: str, via: str, by: AbstractBaseUser | None = None
+) -> ModelVersion:
+    """Make a version the challenger, in place of any other; return it.
+
+    From then on every prediction is also guessed by it, in shadow. Refused
+    (RegistryError) for the version in service, or one that could not be loaded.
+    """
+    with transaction.atomic():
+        chosen = locked_version(version)
+        reason = usable_reason(chosen)
+        if reason:
+            raise RegistryError(f"Model {version} cannot be the challenger: {reason}")
+        if chosen.role == Role.ACTIVE:
+            raise RegistryError(f"Model {version} is in service: it cannot challenge itself.")
+        current = ModelVersion.objects.select_for_update().filter(role=Role.CHALLENGER).first()
+        if current is not None and current.pk == chosen.pk:
+            return chosen
+        if current is not None:
+            set_role(current, "")
+        set_role(chosen, Role.CHALLENGER)
+        ModelActivation.objects.create(
+            action=Action.CHALLENGE, version=chosen, previous=current, by=by, via=via
+        )
+    return chosen
+
+
+def model_version_stop_challenge(*, via: str, by: AbstractBaseUser | None = None) -> ModelVersion:
+    """Stop the challenger guessing; return the version that was the challenger."""
+    with transaction.atomic():
+        challenger = locked_challenger()
+        set_role(challenger, "")
+        ModelActivation.objects.create(
+            action=Action.STOP_CHALLENGE, version=challenger, by=by, via=via
+        )
+    return challenger
+
+
+def model_version_promote(*, via: str, by: AbstractBaseUser | None = None) -> ModelVersion:
+    """Put the challenger in service in place of the current version; return it.
+
+    It stops being the challenger; a rollback brings back the version it replaced.
+    """
+    with transaction.atomic():
+        challenger = locked_challenger()
+        reason = usable_reason(challenger)
+        if reason:
+            raise RegistryError(f"Model {challenger} cannot be put in service: {reason}")
+        current = ModelVersion.objects.select_for_update().filter(role=Role.ACTIVE).first()
+        # The roles are unique: the served one is freed first.
+        if current is not None:
+            set_role(current, "")
+        set_role(challenger, Role.ACTIVE)
+        ModelActivation.objects.create(
+            action=Action.PROMOTE, version=challenger, previous=current, by=by, via=via
+        )
+    return challenger
+
+
+def locked_challenger() -> ModelVersion:
+    """Return the challenger's row, locked for the rest of the transaction."""
+    challenger = ModelVersion.objects.select_for_update().filter(role=Role.CHALLENGER).first()
+    if challenger is None:
+        raise RegistryError("There is no challenger; make one with `activate_model --challenger`.")
+    return challenger
+
+
 def model_version_record_evaluation(*, version: str, evaluation: dict) -> ModelVersion:
     """Keep a version's figures on the evaluation sets (shown by /api/model/); return it."""
     with transaction.atomic():

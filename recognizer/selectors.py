@@ -17,6 +17,9 @@ HOLD_OUT_EVERY = 5
 
 CORRECT = Q(label=F("digit"))
 WRONG = Q(label__isnull=False) & ~Q(label=F("digit"))
+# Guessed by a challenger too; and of those, guessed otherwise by it.
+CHALLENGED = Q(challenger_digit__isnull=False)
+DISAGREED = CHALLENGED & ~Q(challenger_digit=F("digit"))
 
 
 def of_model_version(predictions: QuerySet[Prediction], version: str) -> QuerySet[Prediction]:
@@ -37,16 +40,24 @@ def of_model_version(predictions: QuerySet[Prediction], version: str) -> QuerySe
     return predictions.filter(model_version=version, created_at__lte=Subquery(newest))
 
 
+# The orders the history can be listed in; each ends with the id, so that it is total.
+ORDERINGS = {"-created_at": ("-created_at", "-id"), "margin": ("margin", "id")}
+
+
 def prediction_list(
     *,
     digit: int | None = None,
     label: int | None = None,
     correct: bool | None = None,
+    labelled: bool | None = None,
     model_version: str | None = None,
     created_after: datetime.datetime | None = None,
     created_before: datetime.datetime | None = None,
+    ordering: str = "-created_at",
 ) -> QuerySet[Prediction]:
-    """Return the predictions matching every filter given, newest first."""
+    """Return the predictions matching every filter given, newest first, or least
+    certain first (`ordering="margin"`: the smallest margin between the two likeliest
+    digits)."""
     predictions = Prediction.objects.all()
     if digit is not None:
         predictions = predictions.filter(digit=digit)
@@ -54,13 +65,15 @@ def prediction_list(
         predictions = predictions.filter(label=label)
     if correct is not None:
         predictions = predictions.filter(CORRECT if correct else WRONG)
+    if labelled is not None:
+        predictions = predictions.filter(label__isnull=not labelled)
     if model_version:
         predictions = of_model_version(predictions, model_version)
     if created_after is not None:
         predictions = predictions.filter(created_at__gte=created_after)
     if created_before is not None:
         predictions = predictions.filter(created_at__lt=created_before)
-    return predictions.order_by("-created_at", "-id")
+    return predictions.order_by(*ORDERINGS[ordering])
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from recognizer.drawings import (
     drawing_storage,
 )
 from recognizer.ml.decoding import Drawing
+from recognizer.ml.serving import Guess, LoadedModel
 from recognizer.model_service import get_model_service
 from recognizer.models import Prediction
 from recognizer.selectors import Orphans
@@ -54,22 +55,77 @@ def prediction_create(
     `replaces_id` names an earlier prediction of the same drawing by the same
     session: it is withdrawn in the same transaction (its file after the commit).
     """
-    guess = get_model_service().current().predict(drawing.ink)
-    prediction = Prediction(
-        created_at=timezone.now(),
-        features=guess.features,
-        digit=guess.digit,
-        confidence=guess.confidence,
-        probabilities=guess.probabilities,
-        model_version=guess.model_version,
-        source=source,
-        session_key=session_key,
-    )
+    [prediction] = predictions_guess(drawings=[drawing], source=source, session_key=session_key)
     with drawing_files([prediction], [drawing_png(drawing.image)]), transaction.atomic():
         if replaces_id is not None:
             prediction_withdraw(prediction_id=replaces_id, session_key=session_key)
         prediction.save(force_insert=True)
     return prediction
+
+
+def predictions_create(
+    *, drawings: Sequence[Drawing], source: str = Prediction.Source.API, session_key: str = ""
+) -> list[Prediction]:
+    """Guess the digit of every drawing in one run of the model, store their files and
+    then their rows in one INSERT; return the rows, in the order of the drawings."""
+    predictions = predictions_guess(drawings=drawings, source=source, session_key=session_key)
+    predictions_store(
+        predictions=predictions, pngs=[drawing_png(drawing.image) for drawing in drawings]
+    )
+    return predictions
+
+
+def predictions_guess(
+    *, drawings: Sequence[Drawing], source: str, session_key: str
+) -> list[Prediction]:
+    """Return unsaved predictions of the drawings: the guesses served, and beside each
+    the challenger's, if one is running (never shown to the person drawing)."""
+    service = get_model_service()
+    inks = [drawing.ink for drawing in drawings]
+    guesses = service.current().predict_many(inks)
+    shadows = challenger_guesses(service.challenger(), inks)
+    created_at = timezone.now()
+    return [
+        Prediction(
+            created_at=created_at,
+            features=guess.features,
+            digit=guess.digit,
+            confidence=guess.confidence,
+            margin=guess.margin,
+            probabilities=guess.probabilities,
+            model_version=guess.model_version,
+            source=source,
+            session_key=session_key,
+            **challenger_fields(shadow),
+        )
+        for guess, shadow in zip(guesses, shadows, strict=True)
+    ]
+
+
+def challenger_fields(guess: Guess | None) -> dict[str, object]:
+    """Return a row's challenger columns for the challenger's guess (none without one)."""
+    if guess is None:
+        return {}
+    return {
+        "challenger_version": guess.model_version,
+        "challenger_digit": guess.digit,
+        "challenger_confidence": guess.confidence,
+    }
+
+
+def challenger_guesses(challenger: LoadedModel | None, inks: list) -> list[Guess | None]:
+    """Return the challenger's guess of each ink image; Nones when there is no challenger.
+
+    A model on trial must never cost anyone their answer: if it fails, the
+    failure is logged and the drawings are stored without its guesses.
+    """
+    if challenger is None:
+        return [None] * len(inks)
+    try:
+        return challenger.predict_many(inks)
+    except Exception:  # whatever a model on trial raises
+        logger.exception("challenger %s could not guess; stored without it", challenger.version)
+        return [None] * len(inks)
 
 
 def predictions_store(*, predictions: Sequence[Prediction], pngs: Sequence[bytes]) -> None:

@@ -1,5 +1,6 @@
 """Statistics of the history: accuracy overall, per digit and per model version, the
-confusion matrix, drawings per day.
+confusion matrix, drawings per day; the challenger against the guesses served; and
+model versions compared on the same rescored drawings.
 
 Computed by the database (grouped counts), never by looping over rows in
 Python, so they stay fast with a large history.
@@ -8,12 +9,12 @@ Python, so they stay fast with a large history.
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from recognizer.models import Prediction
-from recognizer.selectors import CORRECT
+from recognizer.models import ModelVersion, Prediction, Rescore
+from recognizer.selectors import CHALLENGED, CORRECT, HOLD_OUT_EVERY
 
 DIGITS = range(10)
 
@@ -149,3 +150,115 @@ def labelled_counts_by_version() -> dict[str, LabelledCounts]:
         row["model_version"]: LabelledCounts(labelled=row["labelled"], correct=row["correct"])
         for row in rows
     }
+
+
+@dataclass(frozen=True)
+class ChallengerFigures:
+    """The challenger against the guesses served, on the drawings made since it started."""
+
+    version: str
+    since: datetime.datetime
+    guessed: int
+    agreed: int
+    labelled: int
+    served_correct: int
+    challenger_correct: int
+
+    @property
+    def agreement(self) -> float | None:
+        return ratio(self.agreed, self.guessed)
+
+    @property
+    def served_accuracy(self) -> float | None:
+        return ratio(self.served_correct, self.labelled)
+
+    @property
+    def challenger_accuracy(self) -> float | None:
+        return ratio(self.challenger_correct, self.labelled)
+
+
+def challenger_figures() -> ChallengerFigures | None:
+    """Return how often the challenger agrees with the guesses served since it started,
+    and the accuracy of both on those drawings that are labelled; None without one."""
+    challenger = ModelVersion.objects.filter(role=ModelVersion.Role.CHALLENGER).first()
+    if challenger is None:
+        return None
+    counts = (
+        Prediction.objects.filter(
+            CHALLENGED, created_at__gte=challenger.role_since, challenger_version=challenger.version
+        )
+        .order_by()
+        .aggregate(
+            guessed=Count("id"),
+            agreed=Count("id", filter=Q(challenger_digit=F("digit"))),
+            labelled=Count("id", filter=Q(label__isnull=False)),
+            served_correct=Count("id", filter=CORRECT),
+            challenger_correct=Count("id", filter=Q(label=F("challenger_digit"))),
+        )
+    )
+    return ChallengerFigures(version=challenger.version, since=challenger.role_since, **counts)
+
+
+@dataclass(frozen=True)
+class RescoredVersion(LabelledAccuracy):
+    """One version's guesses of the drawings that every compared version rescored."""
+
+    version: str
+    labelled: int
+    correct: int
+    held_out: LabelledCounts
+    by_digit: list[DigitAccuracy]
+
+
+def rescore_comparison() -> list[RescoredVersion]:
+    """Return every rescored version's accuracy on exactly the same labelled drawings:
+    those each of them guessed (`manage.py rescore_history`), overall, on the ones
+    held out from training, and per digit drawn. Empty if nothing was rescored."""
+    versions = sorted(Rescore.objects.order_by().values_list("model_version", flat=True).distinct())
+    if not versions:
+        return []
+    common = (
+        Rescore.objects.filter(model_version__in=versions, prediction__label__isnull=False)
+        .order_by()
+        .values("prediction")
+        .annotate(versions=Count("id"))
+        .filter(versions=len(versions))
+        .values("prediction")
+    )
+    rows = (
+        Rescore.objects.filter(model_version__in=versions, prediction__in=common)
+        .alias(held_out=F("prediction_id") % HOLD_OUT_EVERY)
+        .order_by()
+        .values("model_version", "prediction__label")
+        .annotate(
+            labelled=Count("id"),
+            correct=Count("id", filter=Q(digit=F("prediction__label"))),
+            held_out_labelled=Count("id", filter=Q(held_out=0)),
+            held_out_correct=Count("id", filter=Q(held_out=0, digit=F("prediction__label"))),
+        )
+    )
+    by_version: dict[str, dict[int, dict]] = {version: {} for version in versions}
+    for row in rows:
+        by_version[row["model_version"]][row["prediction__label"]] = row
+    return [rescored_version(version, by_version[version]) for version in versions]
+
+
+NONE_RESCORED = {"labelled": 0, "correct": 0, "held_out_labelled": 0, "held_out_correct": 0}
+
+
+def rescored_version(version: str, by_digit: dict[int, dict]) -> RescoredVersion:
+    """Return one version's figures from its grouped counts, by digit drawn."""
+    counts = [by_digit.get(digit, NONE_RESCORED) for digit in DIGITS]
+    return RescoredVersion(
+        version=version,
+        labelled=sum(row["labelled"] for row in counts),
+        correct=sum(row["correct"] for row in counts),
+        held_out=LabelledCounts(
+            labelled=sum(row["held_out_labelled"] for row in counts),
+            correct=sum(row["held_out_correct"] for row in counts),
+        ),
+        by_digit=[
+            DigitAccuracy(digit=digit, labelled=row["labelled"], correct=row["correct"])
+            for digit, row in zip(DIGITS, counts, strict=True)
+        ],
+    )

@@ -2,5 +2,11 @@
 
 from recognizer.admin.model_versions import ModelActivationAdmin, ModelVersionAdmin
 from recognizer.admin.predictions import PredictionAdmin
+from recognizer.admin.review import PredictionToReviewAdmin
 
-__all__ = ["ModelActivationAdmin", "ModelVersionAdmin", "PredictionAdmin"]
+__all__ = [
+    "ModelActivationAdmin",
+    "ModelVersionAdmin",
+    "PredictionAdmin",
+    "PredictionToReviewAdmin",
+]

@@ -1,7 +1,7 @@
 """The filters of the list of predictions."""
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 
 from recognizer import selectors
@@ -33,3 +33,21 @@ class ModelVersionFilter(IndexedValuesFilter):
         if len(versions) != 1:
             return super().queryset(request, queryset)  # none, or Django's own handling
         return selectors.of_model_version(queryset, versions[0])
+
+
+class ChallengerFilter(admin.SimpleListFilter):
+    """Drawings the challenger guessed too: where it disagreed with the guess served
+    first of all, as those are where one of the two is wrong."""
+
+    title = "champion and challenger"
+    parameter_name = "challenger"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("disagree", "disagree"), ("agree", "agree")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "disagree":
+            return queryset.filter(selectors.DISAGREED)
+        if self.value() == "agree":
+            return queryset.filter(selectors.CHALLENGED, challenger_digit=F("digit"))
+        return queryset

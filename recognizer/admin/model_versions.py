@@ -1,4 +1,5 @@
-"""The model registry in the admin: every trained version, and which one serves."""
+"""The model registry in the admin: every trained version, which one serves, and the
+challenger guessing in shadow with its figures against the guesses served."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -12,6 +13,7 @@ from recognizer.models import ModelActivation, ModelVersion
 from recognizer.templatetags.recognizer_format import percent
 
 VIA = "admin"
+IN_SERVICE = "Model {} is in service; every server switches to it within seconds."
 
 
 class ActivationInline(admin.TabularInline):
@@ -39,7 +41,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "live_accuracy",
     ]
     list_display_links = ["version"]
-    actions = ["activate"]
+    actions = ["activate", "challenge"]
     inlines = [ActivationInline]
     readonly_fields = [
         *("version", "serving", "role_since", "created_at", "trained_by", "algorithm"),
@@ -63,7 +65,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         # One grouped query for the live accuracy of every version listed.
         self.live = statistics.labelled_counts_by_version()
-        context = {**(extra_context or {}), "can_activate": self.has_activate_permission(request)}
+        context = {
+            **(extra_context or {}),
+            "can_activate": self.has_activate_permission(request),
+            "challenger": statistics.challenger_figures(),
+        }
         return super().changelist_view(request, context)
 
     @admin.display(description="serving")
@@ -92,39 +98,80 @@ class ModelVersionAdmin(admin.ModelAdmin):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version to serve.", messages.ERROR)
             return
+        version = queryset.get().version
         self.change_model(
             request,
-            lambda: registry.model_version_activate(
-                version=queryset.get().version, via=VIA, by=request.user
-            ),
+            lambda: registry.model_version_activate(version=version, via=VIA, by=request.user),
+            IN_SERVICE,
         )
 
-    def change_model(self, request: HttpRequest, change: callable) -> None:
+    @admin.action(
+        description="Make the selected version the challenger (guesses in shadow)",
+        permissions=["activate"],
+    )
+    def challenge(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to challenge.", messages.ERROR)
+            return
+        version = queryset.get().version
+        self.change_model(
+            request,
+            lambda: registry.model_version_challenge(version=version, via=VIA, by=request.user),
+            "Model {} is the challenger: from now on it guesses every new drawing too, "
+            "unseen by the person drawing.",
+        )
+
+    def change_model(self, request: HttpRequest, change: callable, done: str) -> None:
+        """Make a change of the registry, telling the user what it did or why it could not."""
         try:
             model_version = change()
         except registry.RegistryError as error:
             self.message_user(request, str(error), messages.ERROR)
             return
-        self.message_user(
-            request,
-            f"Model {model_version} is in service; every server switches to it within seconds.",
-            messages.SUCCESS,
-        )
+        self.message_user(request, done.format(model_version), messages.SUCCESS)
 
     def get_urls(self) -> list[URLPattern]:
-        rollback = path(
-            "rollback/",
-            self.admin_site.admin_view(require_POST(self.rollback_view)),
-            name="recognizer_modelversion_rollback",
-        )
-        return [rollback, *super().get_urls()]
+        changes = [
+            ("rollback/", self.rollback_view, "rollback"),
+            ("promote/", self.promote_view, "promote"),
+            ("stop-challenger/", self.stop_challenger_view, "stop_challenger"),
+        ]
+        return [
+            *(
+                path(
+                    route,
+                    self.admin_site.admin_view(require_POST(view)),
+                    name=f"recognizer_modelversion_{name}",
+                )
+                for route, view, name in changes
+            ),
+            *super().get_urls(),
+        ]
 
     def rollback_view(self, request: HttpRequest) -> HttpResponse:
         """Roll back to the version that served before the current one."""
+        return self.registry_view(
+            request, lambda: registry.model_version_rollback(via=VIA, by=request.user), IN_SERVICE
+        )
+
+    def promote_view(self, request: HttpRequest) -> HttpResponse:
+        """Put the challenger in service in place of the current version."""
+        return self.registry_view(
+            request, lambda: registry.model_version_promote(via=VIA, by=request.user), IN_SERVICE
+        )
+
+    def stop_challenger_view(self, request: HttpRequest) -> HttpResponse:
+        """Stop the challenger guessing."""
+        return self.registry_view(
+            request,
+            lambda: registry.model_version_stop_challenge(via=VIA, by=request.user),
+            "Model {} is no longer the challenger.",
+        )
+
+    def registry_view(self, request: HttpRequest, change: callable, done: str) -> HttpResponse:
+        """Make a change of the registry if the user may; answer with the list of versions."""
         if self.has_activate_permission(request):
-            self.change_model(
-                request, lambda: registry.model_version_rollback(via=VIA, by=request.user)
-            )
+            self.change_model(request, change, done)
         else:
             self.message_user(request, "You may not change the model in service.", messages.ERROR)
         return HttpResponseRedirect(reverse("admin:recognizer_modelversion_changelist"))

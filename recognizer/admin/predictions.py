@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 from recognizer import selectors, services
 from recognizer.admin import displays, navigation
 from recognizer.admin.export import csv_lines
-from recognizer.admin.filters import CorrectnessFilter, ModelVersionFilter
+from recognizer.admin.filters import ChallengerFilter, CorrectnessFilter, ModelVersionFilter
 from recognizer.admin.scale import DateHierarchyQuerySet
 from recognizer.admin.statistics import statistics_view
 from recognizer.models import DIGIT_CHOICES, Prediction
@@ -53,6 +53,7 @@ class PredictionAdmin(admin.ModelAdmin):
         "label",
         CorrectnessFilter,
         ("model_version", ModelVersionFilter),
+        ChallengerFilter,
         "source",
     ]
     date_hierarchy = "created_at"

@@ -1,4 +1,5 @@
-"""The statistics page of the history: accuracy, confusion matrix, drawings per day."""
+"""The statistics page of the history: accuracy, confusion matrix, drawings per day, and
+model versions compared on the same rescored drawings."""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -17,6 +18,21 @@ def day_bar(index: int, day: object, count: int, busiest: int) -> dict:
     """Return one bar of the per-day chart, in a viewBox 10 units wide per day, 100 high."""
     height = round(100 * count / busiest) if busiest else 0
     return {"x": 10 * index + 1, "y": 100 - height, "height": height, "day": day, "count": count}
+
+
+def rescore_context() -> dict:
+    """Return the rescored versions side by side: each version's figures, and per digit
+    drawn a row of every version's accuracy on it."""
+    rescored = statistics.rescore_comparison()
+    return {
+        "rescored": rescored,
+        "rescored_drawings": rescored[0].labelled if rescored else 0,
+        "rescored_held_out": rescored[0].held_out.labelled if rescored else 0,
+        "rescore_rows": [
+            (digit, [version.by_digit[digit] for version in rescored])
+            for digit in statistics.DIGITS
+        ],
+    }
 
 
 def statistics_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> HttpResponse:
@@ -47,5 +63,6 @@ def statistics_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> Http
         ],
         "chart_width": 10 * len(stats.per_day),
         "busiest_day": busiest,
+        **rescore_context(),
     }
     return TemplateResponse(request, "admin/recognizer/prediction/statistics.html", context)

@@ -10,6 +10,7 @@ EXCEPTION_HANDLER. Validation errors keep DRF's per-field messages under
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import TooManyFilesSent
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import status
@@ -41,6 +42,7 @@ DOMAIN_ERRORS: list[tuple[type[Exception], int, str | None]] = [
     (services.PredictionKept, status.HTTP_403_FORBIDDEN, None),
     (ModelUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "model_not_ready"),
     (StorageUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "storage_unavailable"),
+    (TooManyFilesSent, status.HTTP_400_BAD_REQUEST, "too_many_files"),
 ]
 
 
@@ -57,6 +59,13 @@ def domain_error(exc: Exception) -> APIException | None:
         if isinstance(exc, kind):
             return api_exception(status_code, str(exc), code or exc.code)
     return None
+
+
+def error_for(exc: Exception) -> dict[str, str]:
+    """Return the `{"detail", "code"}` body a domain or validation error answers with,
+    for an error that fails one part of a request alone (one image of a batch)."""
+    _, error = first_error((domain_error(exc) or exc).detail)
+    return error_body(str(error), error.code)
 
 
 def api_exception(status_code: int, detail: str, code: str) -> APIException:

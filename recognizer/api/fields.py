@@ -1,10 +1,11 @@
-"""The drawing a client sends, as a serializer field that decodes it."""
+"""The drawings a client sends, as serializer fields that decode them."""
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from recognizer.ml import decoding
 from recognizer.ml.decoding import Drawing
@@ -46,3 +47,45 @@ class DrawingField(serializers.Field):
 @extend_schema_field(OpenApiTypes.BINARY)
 class UploadedDrawingField(DrawingField):
     """The same field, described as the file of a multipart form."""
+
+
+class BatchDrawingField(DrawingField):
+    """A drawing of a batch. An image that cannot be used must not fail the others:
+    its value is then the error that refused it (answered for that image alone).
+    A value that is no image at all (a number, null) is a malformed request."""
+
+    default_error_messages = {
+        "wrong_type": "Send each image as a data URI string in the JSON list 'images'.",
+    }
+
+    def run_validation(self, data: object = empty) -> Drawing | decoding.DecodingError:
+        try:
+            return super().run_validation(data)
+        except decoding.DecodingError as error:
+            return error
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadedBatchDrawingField(BatchDrawingField):
+    """The same field as one file of a multipart form: one `images` part per drawing."""
+
+    default_error_messages = {
+        "wrong_type": "Send each image as a file, in a multipart part named 'images'.",
+    }
+
+    def to_internal_value(self, data: object) -> Drawing:
+        # Files only: Django parses text parts apart from file parts, so a
+        # mix could not be answered in the order it was sent.
+        if not isinstance(data, UploadedFile):
+            self.fail("wrong_type")
+        return super().to_internal_value(data)
+
+
+class DrawingBatchField(serializers.ListField):
+    """The drawings of a batch, counted before any is decoded: a request for too many
+    costs no decoding."""
+
+    def to_internal_value(self, data: object) -> list:
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)

@@ -1,10 +1,13 @@
+from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 
-class NewestFirstPagination(CursorPagination):
-    """Pages of the history, newest first, that stay fast however deep one reads."""
+class HistoryPagination(CursorPagination):
+    """Pages of the history, in the order its query asks for (newest first unless
+    it says otherwise), that stay fast however deep one reads."""
 
     ordering = ("-created_at", "-id")
     page_size = 50
@@ -25,6 +28,11 @@ class NewestFirstPagination(CursorPagination):
                 {"page_size": [f"A whole number from 1 to {self.max_page_size}."]}
             )
         return size
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: APIView) -> tuple[str, ...]:
+        # The selector orders the rows (by columns that end with the id, so the
+        # order is total); the cursor follows that order.
+        return tuple(queryset.query.order_by) or self.ordering
 
     def decode_cursor(self, request: Request):
         # A cursor the client mangled is bad input (400), not a missing page.

@@ -1,7 +1,17 @@
+from django.conf import settings
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from recognizer.api.fields import DrawingField, UploadedDrawingField
+from recognizer.api.exceptions import error_for
+from recognizer.api.fields import (
+    BatchDrawingField,
+    DrawingBatchField,
+    DrawingField,
+    UploadedBatchDrawingField,
+    UploadedDrawingField,
+)
 from recognizer.models import ModelVersion, Prediction
+from recognizer.selectors import ORDERINGS
 from recognizer.tokens import feedback_token
 
 REPLACES_HELP = (
@@ -64,6 +74,82 @@ class PredictionSerializer(serializers.ModelSerializer):
         return feedback_token(prediction.pk)
 
 
+class PredictBatchRequestSerializer(serializers.Serializer):
+    """A batch prediction request in JSON: the drawings as data URIs."""
+
+    image_field = BatchDrawingField
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Built for each request (and schema), so that PREDICT_BATCH_MAX is read then.
+        return {
+            "images": DrawingBatchField(
+                child=self.image_field(),
+                allow_empty=False,
+                min_length=1,  # for the schema; allow_empty says it better
+                max_length=settings.PREDICT_BATCH_MAX,
+                help_text="The drawings, each guessed and stored as if sent alone; "
+                "an image that cannot be used fails alone.",
+            )
+        }
+
+
+class PredictBatchUploadRequestSerializer(PredictBatchRequestSerializer):
+    """A batch prediction request as a multipart form: one `images` file per drawing."""
+
+    image_field = UploadedBatchDrawingField
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What was wrong, for a person to read.")
+    code = serializers.CharField(help_text="A stable machine-readable reason.")
+    errors = serializers.DictField(
+        required=False, help_text="Per-field messages, for validation errors."
+    )
+
+
+class BatchErrorSerializer(serializers.Serializer):
+    """Why one image of a batch was refused (nothing was stored for it)."""
+
+    error = ErrorSerializer()
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="BatchResult",
+        serializers=[PredictionSerializer, BatchErrorSerializer],
+        resource_type_field_name=None,
+    )
+)
+class BatchResultField(serializers.Field):
+    """One image's answer in a batch: its stored prediction, or why it was refused."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        # One serializer for every prediction, as ListSerializer keeps one child.
+        self.prediction = PredictionSerializer()
+
+    def to_representation(self, value: Prediction | Exception) -> dict:
+        if isinstance(value, Exception):
+            return BatchErrorSerializer({"error": error_for(value)}).data
+        return self.prediction.to_representation(value)
+
+
+class PredictBatchSerializer(serializers.Serializer):
+    """The answer to a batch prediction request."""
+
+    results = serializers.ListField(
+        child=BatchResultField(), help_text="One answer per image, in the order sent."
+    )
+
+
+class ChallengerGuessSerializer(serializers.Serializer):
+    """The challenger's guess of a drawing, made in shadow."""
+
+    model_version = serializers.CharField()
+    digit = serializers.IntegerField(min_value=0, max_value=9)
+    confidence = serializers.FloatField()
+
+
 class StoredPredictionSerializer(serializers.ModelSerializer):
     """A stored prediction as staff see it, with its drawing and label."""
 
@@ -78,6 +164,12 @@ class StoredPredictionSerializer(serializers.ModelSerializer):
     is_correct = serializers.BooleanField(
         allow_null=True, help_text="Whether the guess was right; null while unlabelled."
     )
+    challenger = ChallengerGuessSerializer(
+        source="challenger_guess",
+        allow_null=True,
+        read_only=True,
+        help_text="The challenger's guess, made in shadow; null if none was running.",
+    )
 
     class Meta:
         model = Prediction
@@ -86,8 +178,10 @@ class StoredPredictionSerializer(serializers.ModelSerializer):
             "created_at",
             "digit",
             "confidence",
+            "margin",
             "probabilities",
             "model_version",
+            "challenger",
             "label",
             "labelled_at",
             "label_source",
@@ -119,9 +213,21 @@ class PredictionFilterSerializer(serializers.Serializer):
         default=None,
         help_text="true: labelled and right; false: labelled and wrong.",
     )
+    labelled = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: labelled only; false: unlabelled only (with ordering=margin, "
+        "the review queue).",
+    )
     model_version = serializers.CharField(max_length=64, required=False)
     created_after = serializers.DateTimeField(required=False, help_text="Inclusive.")
     created_before = serializers.DateTimeField(required=False, help_text="Exclusive.")
+    ordering = serializers.ChoiceField(
+        choices=list(ORDERINGS),
+        default="-created_at",
+        help_text="-created_at: newest first; margin: least certain guess first.",
+    )
 
 
 class FeedbackSerializer(serializers.Serializer):
@@ -203,11 +309,3 @@ class ModelInfoSerializer(serializers.ModelSerializer):
             *("test_accuracy", "comparison", "evaluation", "libraries", "sha256"),
         ]
         read_only_fields = fields
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What was wrong, for a person to read.")
-    code = serializers.CharField(help_text="A stable machine-readable reason.")
-    errors = serializers.DictField(
-        required=False, help_text="Per-field messages, for validation errors."
-    )

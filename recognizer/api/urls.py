@@ -16,6 +16,7 @@ app_name = "api"
 urlpatterns = [
     path("predict/", views.PredictView.as_view(), name="predict"),
     path("predict", views.TutorialPredictView.as_view(), name="predict-tutorial"),
+    path("predict/batch/", views.PredictBatchView.as_view(), name="predict-batch"),
     path("predictions/", views.PredictionListView.as_view(), name="prediction-list"),
     path("predictions/<int:pk>/", views.PredictionDetailView.as_view(), name="prediction-detail"),
     path(

@@ -22,44 +22,38 @@ from rest_framework.views import APIView
 
 from recognizer import selectors, services
 from recognizer.api.authentication import SessionCsrfAuthentication, uses_session
-from recognizer.api.examples import drawing_data_uri
-from recognizer.api.pagination import NewestFirstPagination
+from recognizer.api.pagination import HistoryPagination
 from recognizer.api.permissions import IsDrawer, MayCorrect, is_staff
+from recognizer.api.schema import EXAMPLE_DRAWING, error_responses
 from recognizer.api.serializers import (
     ErrorSerializer,
     FeedbackSerializer,
     ModelInfoSerializer,
+    PredictBatchRequestSerializer,
+    PredictBatchSerializer,
+    PredictBatchUploadRequestSerializer,
     PredictionFilterSerializer,
     PredictionSerializer,
     PredictRequestSerializer,
     PredictUploadRequestSerializer,
     StoredPredictionSerializer,
 )
-from recognizer.api.throttling import ClientRateThrottle
+from recognizer.api.throttling import ClientRateThrottle, DrawingRateThrottle
+from recognizer.ml.decoding import Drawing
 from recognizer.model_service import get_model_service
 from recognizer.models import ModelVersion, Prediction
 
-ERROR_RESPONSES = {
-    400: OpenApiResponse(ErrorSerializer, description="The request or the image is invalid."),
-    401: OpenApiResponse(ErrorSerializer, description="Authentication is needed (staff)."),
-    403: OpenApiResponse(ErrorSerializer, description="Not allowed, or the CSRF check failed."),
-    404: OpenApiResponse(ErrorSerializer, description="No such prediction."),
-    413: OpenApiResponse(ErrorSerializer, description="The body or the image is too large."),
-    415: OpenApiResponse(ErrorSerializer, description="Not JSON/multipart, or not PNG/JPEG/WebP."),
-    429: OpenApiResponse(ErrorSerializer, description="Too many requests; see Retry-After."),
-    503: OpenApiResponse(
-        ErrorSerializer,
-        description="No model is ready, the drawing could not be stored, or the database is "
-        "down; see Retry-After.",
-    ),
-}
 # History is for staff: a browser session, or HTTP Basic from scripts. Basic
 # comes first, so that an anonymous caller is told how to authenticate (401).
 STAFF_AUTHENTICATION = [BasicAuthentication, SessionCsrfAuthentication]
 
 
-def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: ERROR_RESPONSES[code] for code in codes}
+def validated_request(request: Request, json: type, multipart: type) -> dict:
+    """Return the request's data validated by the serializer for its content type."""
+    is_multipart = request.content_type.startswith("multipart/")
+    serializer = (multipart if is_multipart else json)(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 def page_session_key(request: Request) -> str:
@@ -115,7 +109,7 @@ class PredictView(APIView):
         examples=[
             OpenApiExample(
                 "A drawing of a 7",
-                value={"image": drawing_data_uri()},
+                value={"image": EXAMPLE_DRAWING},
                 request_only=True,
                 media_type="application/json",
             )
@@ -123,23 +117,84 @@ class PredictView(APIView):
         auth=[],  # public; the page's own session is optional
     )
     def post(self, request: Request) -> Response:
-        multipart = request.content_type.startswith("multipart/")
-        request_serializer = (
-            PredictUploadRequestSerializer if multipart else PredictRequestSerializer
-        )(data=request.data)
-        request_serializer.is_valid(raise_exception=True)
+        data = validated_request(
+            request, json=PredictRequestSerializer, multipart=PredictUploadRequestSerializer
+        )
         session_key = page_session_key(request)
         prediction = services.prediction_create(
-            drawing=request_serializer.validated_data["image"],
+            drawing=data["image"],
             source=Prediction.Source.PAGE if session_key else Prediction.Source.API,
             session_key=session_key,
-            replaces_id=request_serializer.validated_data.get("replaces"),
+            replaces_id=data.get("replaces"),
         )
         location = reverse("api:prediction-detail", args=[prediction.pk], request=request)
         return Response(
             PredictionSerializer(prediction).data,
             status=status.HTTP_201_CREATED,
             headers={"Location": location},
+        )
+
+
+class PredictBatchView(APIView):
+    """Guess the digits of many drawings at once, storing each as if sent alone."""
+
+    authentication_classes = [SessionCsrfAuthentication]
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser, MultiPartParser]
+    throttle_classes = [DrawingRateThrottle]
+    throttle_scope = "predict"  # the same rate as single drawings, counted in drawings
+
+    @extend_schema(
+        operation_id="predict_batch",
+        tags=["recognition"],
+        summary="Guess the digits in many drawings at once",
+        description="Each image is decoded, guessed and stored as if sent alone to "
+        "`POST /api/predict/`, but the model runs once for the whole batch and the rows "
+        "are written together: far cheaper per drawing. An image that cannot be used "
+        'gets `{"error": {"detail", "code"}}` in its place and fails alone. '
+        "Throttling counts images: a batch of n spends n of the prediction rate, all or "
+        "none (429).",
+        request={
+            "application/json": PredictBatchRequestSerializer,
+            "multipart/form-data": PredictBatchUploadRequestSerializer,
+        },
+        responses={
+            201: PredictBatchSerializer,
+            **error_responses(403, 415, 429, 503),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="No `images` list, an empty one, or more than PREDICT_BATCH_MAX.",
+            ),
+            413: OpenApiResponse(
+                ErrorSerializer, description="The body is over MAX_BATCH_REQUEST_BYTES."
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Two drawings, one not an image",
+                value={"images": [EXAMPLE_DRAWING, "data:image/png;base64,bm90IGEgcG5n"]},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        images = validated_request(
+            request,
+            json=PredictBatchRequestSerializer,
+            multipart=PredictBatchUploadRequestSerializer,
+        )["images"]
+        session_key = page_session_key(request)
+        stored = iter(
+            services.predictions_create(
+                drawings=[image for image in images if isinstance(image, Drawing)],
+                source=Prediction.Source.PAGE if session_key else Prediction.Source.API,
+                session_key=session_key,
+            )
+        )
+        # Each image's answer in its place: its prediction, or why it was refused.
+        results = [image if isinstance(image, Exception) else next(stored) for image in images]
+        return Response(
+            PredictBatchSerializer({"results": results}).data, status=status.HTTP_201_CREATED
         )
 
 
@@ -183,7 +238,7 @@ class PredictionListView(generics.ListAPIView):
     authentication_classes = STAFF_AUTHENTICATION
     permission_classes = [IsAdminUser]
     serializer_class = StoredPredictionSerializer
-    pagination_class = NewestFirstPagination
+    pagination_class = HistoryPagination
 
     def get_queryset(self):
         filters = PredictionFilterSerializer(data=self.request.query_params.dict())

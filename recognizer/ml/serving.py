@@ -1,9 +1,10 @@
-"""A loaded model and its guesses: from an ink image to a digit with its probabilities.
+"""A loaded model and its guesses: from ink images to digits with their probabilities.
 
 Which version serves, and when a process loads it, is decided by the model
 registry (recognizer.model_service); this module knows nothing of it.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,10 +17,21 @@ class ModelUnavailable(Exception):
     """No usable model: the message says why and what to do."""
 
 
+def margin_of(probabilities: Sequence[float]) -> float:
+    """Return how far the likeliest digit is ahead of the second likeliest (0 to 1).
+
+    A small margin means the model hesitated between two digits: the
+    drawings most worth a reviewer's look.
+    """
+    second, first = sorted(probabilities)[-2:]
+    return first - second
+
+
 @dataclass(frozen=True)
 class Guess:
     digit: int
     confidence: float
+    margin: float
     probabilities: list[float]
     features: list[int]
     model_version: str
@@ -37,17 +49,35 @@ class LoadedModel:
         return self.pipeline[:1]
 
     def predict(self, ink: np.ndarray) -> Guess:
+        """Return the guess for one ink image."""
+        return self.predict_many([ink])[0]
+
+    def predict_many(self, inks: Sequence[np.ndarray]) -> list[Guess]:
+        """Return the guess for each ink image, in order, from one run of the pipeline.
+
+        The classifier's cost is mostly per call, not per row: a batch of
+        images costs it little more than one.
+        """
+        if not inks:
+            return []
         # Run in two parts because the features are stored with each prediction.
-        features = self.features_step.transform([ink])
-        row = self.pipeline[1:].predict_proba(features)[0]
-        probabilities = [0.0] * N_CLASSES
-        for label, probability in zip(self.pipeline.classes_, row, strict=True):
-            probabilities[int(label)] = float(probability)
-        digit = max(range(N_CLASSES), key=probabilities.__getitem__)
-        return Guess(
-            digit=digit,
-            confidence=probabilities[digit],
-            probabilities=probabilities,
-            features=np.rint(features[0]).astype(int).tolist(),
-            model_version=self.version,
-        )
+        features = self.features_step.transform(list(inks))
+        rows = self.pipeline[1:].predict_proba(features)
+        digits = [int(label) for label in self.pipeline.classes_]
+        guesses = []
+        for feature_row, row in zip(features, rows, strict=True):
+            probabilities = [0.0] * N_CLASSES
+            for digit, probability in zip(digits, row, strict=True):
+                probabilities[digit] = float(probability)
+            digit = max(range(N_CLASSES), key=probabilities.__getitem__)
+            guesses.append(
+                Guess(
+                    digit=digit,
+                    confidence=probabilities[digit],
+                    margin=margin_of(probabilities),
+                    probabilities=probabilities,
+                    features=np.rint(feature_row).astype(int).tolist(),
+                    model_version=self.version,
+                )
+            )
+        return guesses
