@@ -119,6 +119,7 @@ def test_only_staff_operations_show_a_lock(client):
     paths = schema(client)["paths"]
     public = [
         paths["/api/predict/"]["post"],
+        paths["/api/predict/batch/"]["post"],
         paths["/api/predictions/{id}/feedback/"]["post"],
         paths["/api/predictions/{id}/"]["delete"],
         paths["/api/model/"]["get"],

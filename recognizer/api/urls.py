@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular import renderers
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from recognizer.api import views
+from recognizer.api import history, recognition
 from recognizer.middleware.security import content_security_policy
 
 DOCS_POLICY = (
@@ -14,15 +14,15 @@ DOCS_POLICY = (
 app_name = "api"
 
 urlpatterns = [
-    path("predict/", views.PredictView.as_view(), name="predict"),
-    path("predict", views.TutorialPredictView.as_view(), name="predict-tutorial"),
-    path("predict/batch/", views.PredictBatchView.as_view(), name="predict-batch"),
-    path("predictions/", views.PredictionListView.as_view(), name="prediction-list"),
-    path("predictions/<int:pk>/", views.PredictionDetailView.as_view(), name="prediction-detail"),
+    path("predict/", recognition.PredictView.as_view(), name="predict"),
+    path("predict", recognition.TutorialPredictView.as_view(), name="predict-tutorial"),
+    path("predict/batch/", recognition.PredictBatchView.as_view(), name="predict-batch"),
+    path("predictions/", history.PredictionListView.as_view(), name="prediction-list"),
+    path("predictions/<int:pk>/", history.PredictionDetailView.as_view(), name="prediction-detail"),
     path(
-        "predictions/<int:pk>/feedback/", views.FeedbackView.as_view(), name="prediction-feedback"
+        "predictions/<int:pk>/feedback/", history.FeedbackView.as_view(), name="prediction-feedback"
     ),
-    path("model/", views.ModelInfoView.as_view(), name="model"),
+    path("model/", recognition.ModelInfoView.as_view(), name="model"),
     # YAML by default; ?format=json as plain JSON, which browsers show.
     path(
         "schema/",
