@@ -77,18 +77,8 @@ def model_version_activate(
     """
     with transaction.atomic():
         chosen = locked_version(version)
-        reason = usable_reason(chosen)
-        if reason:
-            raise RegistryError(f"Model {version} cannot be put in service: {reason}")
-        current = ModelVersion.objects.select_for_update().filter(role=Role.ACTIVE).first()
-        if current is not None and current.pk == chosen.pk:
-            return chosen
-        if current is not None:
-            set_role(current, "")
-        set_role(chosen, Role.ACTIVE)
-        ModelActivation.objects.create(
-            action=action, version=chosen, previous=current, by=by, via=via
-        )
+        require_usable(chosen, "be put in service")
+        role_give(chosen, role=Role.ACTIVE, action=action, via=via, by=by)
     return chosen
 
 
@@ -121,20 +111,10 @@ def model_version_challenge(
     """
     with transaction.atomic():
         chosen = locked_version(version)
-        reason = usable_reason(chosen)
-        if reason:
-            raise RegistryError(f"Model {version} cannot be the challenger: {reason}")
+        require_usable(chosen, "be the challenger")
         if chosen.role == Role.ACTIVE:
             raise RegistryError(f"Model {version} is in service: it cannot challenge itself.")
-        current = ModelVersion.objects.select_for_update().filter(role=Role.CHALLENGER).first()
-        if current is not None and current.pk == chosen.pk:
-            return chosen
-        if current is not None:
-            set_role(current, "")
-        set_role(chosen, Role.CHALLENGER)
-        ModelActivation.objects.create(
-            action=Action.CHALLENGE, version=chosen, previous=current, by=by, via=via
-        )
+        role_give(chosen, role=Role.CHALLENGER, action=Action.CHALLENGE, via=via, by=by)
     return chosen
 
 
@@ -156,17 +136,8 @@ def model_version_promote(*, via: str, by: AbstractBaseUser | None = None) -> Mo
     """
     with transaction.atomic():
         challenger = locked_challenger()
-        reason = usable_reason(challenger)
-        if reason:
-            raise RegistryError(f"Model {challenger} cannot be put in service: {reason}")
-        current = ModelVersion.objects.select_for_update().filter(role=Role.ACTIVE).first()
-        # The roles are unique: the served one is freed first.
-        if current is not None:
-            set_role(current, "")
-        set_role(challenger, Role.ACTIVE)
-        ModelActivation.objects.create(
-            action=Action.PROMOTE, version=challenger, previous=current, by=by, via=via
-        )
+        require_usable(challenger, "be put in service")
+        role_give(challenger, role=Role.ACTIVE, action=Action.PROMOTE, via=via, by=by)
     return challenger
 
 
@@ -185,6 +156,33 @@ def model_version_record_evaluation(*, version: str, evaluation: dict) -> ModelV
         model_version.evaluation = evaluation
         model_version.save(update_fields=["evaluation"])
     return model_version
+
+
+def role_give(
+    model_version: ModelVersion,
+    *,
+    role: str,
+    action: str,
+    via: str,
+    by: AbstractBaseUser | None,
+) -> None:
+    """Give a version a role in place of the version holding it, and record the change."""
+    current = ModelVersion.objects.select_for_update().filter(role=role).first()
+    if current is not None and current.pk == model_version.pk:
+        return
+    if current is not None:  # the roles are unique: the holder is freed first
+        set_role(current, "")
+    set_role(model_version, role)
+    ModelActivation.objects.create(
+        action=action, version=model_version, previous=current, by=by, via=via
+    )
+
+
+def require_usable(model_version: ModelVersion, purpose: str) -> None:
+    """Refuse (RegistryError) a version this code cannot run, saying what it cannot do."""
+    reason = usable_reason(model_version)
+    if reason:
+        raise RegistryError(f"Model {model_version} cannot {purpose}: {reason}")
 
 
 def usable_reason(model_version: ModelVersion) -> str:

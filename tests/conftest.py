@@ -1,3 +1,4 @@
+import copy
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,6 +80,13 @@ def model_in_service(
         return None
     request.getfixturevalue("transactional_db" if "live_server" in request.fixturenames else "db")
     return register(trained_artifact, training_result.metadata)
+
+
+@pytest.fixture
+def other_version(training_result: training.TrainingResult) -> ModelVersion:
+    """A second version, registered and not in service, that guesses a little differently."""
+    other = copy.deepcopy(training_result.pipeline).set_params(features__min_ink=0.25)
+    return register(artifacts.serialize(other), training_result.metadata, active=False)
 
 
 @pytest.fixture

@@ -1,24 +1,14 @@
 """Model versions in the admin: their figures, and who may change the one in service."""
 
-import copy
-
 import pytest
 from django.contrib.auth.models import Permission
 
-from recognizer.ml import artifacts
 from recognizer.models import ModelActivation, ModelVersion, Prediction
-from tests.conftest import register
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/admin/recognizer/modelversion/"
 ROLLBACK = "/admin/recognizer/modelversion/rollback/"
-
-
-@pytest.fixture
-def other_version(training_result) -> ModelVersion:
-    other = copy.deepcopy(training_result.pipeline).set_params(features__min_ink=0.25)
-    return register(artifacts.serialize(other), training_result.metadata, active=False)
 
 
 @pytest.fixture

@@ -28,12 +28,6 @@ PREDICTIONS = "/admin/recognizer/prediction/"
 
 
 @pytest.fixture
-def other_version(training_result) -> ModelVersion:
-    other = copy.deepcopy(training_result.pipeline).set_params(features__min_ink=0.25)
-    return register(artifacts.serialize(other), training_result.metadata, active=False)
-
-
-@pytest.fixture
 def challenger(other_version) -> ModelVersion:
     return registry.model_version_challenge(version=other_version.version, via="tests")
 

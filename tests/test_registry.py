@@ -1,7 +1,6 @@
 """The model registry: versions named by their content, one in service, every change
 recorded, artifacts from before the registry imported."""
 
-import copy
 import hashlib
 import io
 import json
@@ -12,15 +11,8 @@ from django.core.management import CommandError, call_command
 from recognizer import registry
 from recognizer.ml import artifacts
 from recognizer.models import ModelActivation, ModelVersion, model_storage
-from tests.conftest import register
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def other_version(training_result) -> ModelVersion:
-    other = copy.deepcopy(training_result.pipeline).set_params(features__min_ink=0.25)
-    return register(artifacts.serialize(other), training_result.metadata, active=False)
 
 
 def active() -> str:

@@ -1,7 +1,6 @@
 """`rescore_history`: versions guess the same labelled drawings again, and the statistics
 page compares them side by side on exactly those drawings."""
 
-import copy
 import io
 
 import pytest
@@ -10,23 +9,15 @@ from rest_framework.test import APIClient
 
 from recognizer import statistics
 from recognizer.drawings import drawing_open, drawing_storage
-from recognizer.ml import artifacts
 from recognizer.ml.decoding import decode_drawing
 from recognizer.model_service import load_version
-from recognizer.models import ModelVersion, Prediction, Rescore
+from recognizer.models import Prediction, Rescore
 from recognizer.selectors import HOLD_OUT_EVERY
-from tests.conftest import register
 from tests.drawings import ONE, SEVEN, THREE, ZERO, drawing_data_uri
 
 pytestmark = pytest.mark.django_db
 
 STATISTICS = "/admin/recognizer/prediction/statistics/"
-
-
-@pytest.fixture
-def other_version(training_result) -> ModelVersion:
-    other = copy.deepcopy(training_result.pipeline).set_params(features__min_ink=0.25)
-    return register(artifacts.serialize(other), training_result.metadata, active=False)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The model service: each version loaded once per process, switched within a
 second of an activation, never unpickled unless it is the artifact we wrote."""
 
-import copy
 import threading
 from unittest import mock
 
@@ -10,12 +9,10 @@ import pytest
 from django.core.files.base import ContentFile
 
 from recognizer import registry
-from recognizer.ml import artifacts
 from recognizer.ml.decoding import decode_drawing
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.model_service import ModelService
 from recognizer.models import ModelVersion, model_storage
-from tests.conftest import register
 from tests.drawings import ONE, canvas_image, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -32,13 +29,6 @@ class FakeClock:
 @pytest.fixture
 def one_ink() -> np.ndarray:
     return decode_drawing(png_bytes(canvas_image(ONE)), max_side=2048).ink
-
-
-@pytest.fixture
-def other_version(training_result) -> ModelVersion:
-    """Another trained version, registered but not in service."""
-    other = copy.deepcopy(training_result.pipeline).set_params(features__min_ink=0.25)
-    return register(artifacts.serialize(other), training_result.metadata, active=False)
 
 
 def replace_artifact(model_version: ModelVersion, data: bytes) -> bytes:
