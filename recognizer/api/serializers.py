@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from recognizer.api.fields import DrawingField, UploadedDrawingField
+from recognizer.ml.training import input_grid
 from recognizer.models import ModelVersion, Prediction
 from recognizer.tokens import feedback_token
 
@@ -162,10 +163,14 @@ class ModelInfoSerializer(serializers.ModelSerializer):
 
     trained_at = serializers.DateTimeField(source="created_at")
     parameters = serializers.DictField(source="metadata.parameters")
+    input_size = serializers.SerializerMethodField(
+        help_text='The grid the drawing is counted on, such as "8x8": the features stored '
+        "with each prediction are its cells row by row."
+    )
     training_samples = serializers.IntegerField(
         source="metadata.training_samples",
-        help_text="Rows trained on: load_digits' training split, its distorted copies and "
-        "the repeated corrected drawings.",
+        help_text="Rows trained on: every data set's training images, their distorted copies "
+        "and the repeated corrected drawings.",
     )
     history_samples = serializers.IntegerField(
         source="metadata.history_samples",
@@ -185,9 +190,16 @@ class ModelInfoSerializer(serializers.ModelSerializer):
         default=dict,
         child=ComparisonSetSerializer(),
         help_text="Accuracy on the sets a new model must not do worse on than the one it "
-        "replaces: load_digits' held-out split and the held-out corrected history.",
+        "replaces: load_digits' held-out split, the held-out corrected history and the "
+        "held-out part of each imported data set.",
     )
-    training_data = serializers.DictField(help_text="What it learnt from, by source.")
+    training_data = serializers.DictField(
+        child=serializers.DictField(),
+        help_text="What it learnt from, by data set (as given to train_model --dataset): its "
+        "kind, its files with their SHA-256 (a folder's: that of its listing), the images "
+        "learnt from in all and per digit, those held out and skipped, and the distorted "
+        "copies of each image (copies_each) or the times each drawing counted (repeat).",
+    )
     evaluation = serializers.DictField(
         child=EvaluationSetSerializer(),
         help_text="Figures on drawing-like sets never trained on (load_digits' held-out split "
@@ -198,11 +210,16 @@ class ModelInfoSerializer(serializers.ModelSerializer):
     class Meta:
         model = ModelVersion
         fields = [
-            *("version", "algorithm", "trained_at", "trained_by", "parameters"),
+            *("version", "algorithm", "trained_at", "trained_by", "parameters", "input_size"),
             *("training_data", "training_samples", "history_samples", "cv_accuracy"),
             *("test_accuracy", "comparison", "evaluation", "libraries", "sha256"),
         ]
         read_only_fields = fields
+
+    def get_input_size(self, model_version: ModelVersion) -> str:
+        """Return the model's input size, such as "8x8"."""
+        grid = input_grid(model_version.metadata)
+        return f"{grid}x{grid}"
 
 
 class ErrorSerializer(serializers.Serializer):
