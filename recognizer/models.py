@@ -55,7 +55,10 @@ class Prediction(models.Model):
     drawing = models.ImageField(
         upload_to="drawings/%Y/%m/%d/", storage=drawing_storage, max_length=200, unique=True
     )
-    features = models.JSONField(help_text="The 8x8 model input, row by row, values 0..16.")
+    features = models.JSONField(
+        help_text="The model input, row by row, values 0..16: 8x8 cells, or the grid the "
+        "model version was trained on."
+    )
     digit = models.PositiveSmallIntegerField(
         choices=DIGIT_CHOICES,
         validators=DIGIT_VALIDATORS,
@@ -112,17 +115,13 @@ class Prediction(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
-        # The history is read newest first (created_at, then id), often
-        # filtered by one column: each filtered column leads an index that
-        # then gives its rows in exactly that order, so a page of 50 is a
-        # short index range, never a sort of every match nor a long walk
-        # down the date index (which PostgreSQL's planner may still pick for
-        # model versions, which are correlated with time: see
-        # selectors.of_model_version). Labelled
-        # rows, a minority, have their own index, covering the right/wrong
-        # comparison of label and guess. The admin sorts by confidence to
-        # find doubtful guesses: an index gives the first page at once, where
-        # a million rows took 0.4 s to sort.
+        # The history is read newest first (created_at, then id), often filtered
+        # by one column: each filtered column leads an index that then gives its
+        # rows in that order, so a page of 50 is a short index range, never a sort
+        # of every match nor a long walk down the date index (see
+        # selectors.of_model_version). Labelled rows, a minority, have their own
+        # index, covering the right/wrong comparison of label and guess. Sorting
+        # by confidence, to find doubtful guesses, has its index too.
         indexes = [
             models.Index(fields=["digit", "created_at", "id"], name="prediction_digit_recent"),
             models.Index(fields=["label", "created_at", "id"], name="prediction_label_recent"),

@@ -1,29 +1,29 @@
-"""Train models (optionally on the corrected history) and put them in service.
+"""Train models on data sets (load_digits, the corrected history, imported ones) and put
+them in service.
 
-A new model is compared with the one in service on two sets neither was
-trained on: the held-out quarter of load_digits and the held-out part of the
-labelled history. It replaces it only if it is not worse on either by
-more than TOLERANCE, unless forced. It is also evaluated on drawing-like sets (see
-`recognizer.ml.evaluation`) and the figures are kept in its metadata. Every
-trained version is kept in the model registry, so any can serve again later.
+A new model is compared with the one in service on sets neither was trained
+on: the held-out quarter of load_digits, the held-out part of the labelled
+history (every fifth labelled drawing, by id) and the held-out part of each
+source it was trained on. It replaces it only if it is not worse on any by
+more than TOLERANCE, unless activated by hand. It is also evaluated on
+drawing-like sets (see `recognizer.ml.evaluation`) and the figures are kept
+in its metadata. Every trained version is kept in the model registry, so any
+can serve again later.
 """
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 from django.conf import settings
 
-from recognizer import registry, selectors
-from recognizer.drawings import drawing_storage
-from recognizer.ml import evaluation, training
-from recognizer.ml.decoding import DecodingError, decode_drawing
+from recognizer import model_evaluation, registry, training_sets
+from recognizer.ml import datasets, evaluation, training
+from recognizer.ml.datasets import HELD_OUT, Source
+from recognizer.ml.listings import Problem
+from recognizer.ml.preprocessing import GRID
 from recognizer.ml.serving import LoadedModel, ModelUnavailable
 from recognizer.model_service import load_version
 from recognizer.models import ModelVersion
-
-logger = logging.getLogger(__name__)
 
 # A drop in accuracy this small is noise, not a worse model: on the 450
 # load_digits test images it is 4 drawings, while retraining with history
@@ -32,16 +32,8 @@ TOLERANCE = 0.01
 
 Message = Callable[[str], None]
 
-# Synthetic drawings per digit and background in the evaluation recorded with
-# each model: about 30 seconds of rendering and scoring for 2,900 drawings.
-EVALUATION_PER_CLASS = 100
-
-
-@dataclass
-class LabelledSet:
-    name: str
-    images: list[np.ndarray]
-    labels: list[int]
+# The names of the comparison sets that every model has been judged on.
+SET_NAMES = {"digits": "load_digits test split", "history": "held-out history"}
 
 
 @dataclass
@@ -61,16 +53,6 @@ class Comparison:
 
 
 @dataclass
-class HistorySets:
-    """Labelled drawings: those to learn from, and those held out to judge by."""
-
-    images: list[np.ndarray]
-    labels: list[int]
-    held_out: LabelledSet
-    skipped: int
-
-
-@dataclass
 class TrainingOutcome:
     result: training.TrainingResult
     model_version: ModelVersion
@@ -78,33 +60,7 @@ class TrainingOutcome:
     comparison: Comparison
     evaluation: dict[str, evaluation.Evaluation]
     activated: bool
-    history_used: int
-    history_skipped: int
-
-
-def decode_ink(data: bytes) -> np.ndarray:
-    """Return the ink array of a drawing's bytes (PNG, JPEG or WebP), decoded as the API does."""
-    return decode_drawing(data, max_side=settings.MAX_IMAGE_SIDE).ink
-
-
-def history_images(items: Sequence[selectors.LabelledDrawing]) -> tuple[list, list[int], int]:
-    """Decode stored drawings into ink arrays; returns (images, labels, skipped).
-
-    Features are derived again from the drawings rather than taken from the
-    rows, so that they always match the preprocessing being trained.
-    """
-    storage = drawing_storage()
-    images, labels, skipped = [], [], 0
-    for item in items:
-        try:
-            with storage.open(item.drawing, "rb") as file:
-                images.append(decode_ink(file.read()))
-        except (OSError, DecodingError) as error:
-            logger.warning("drawing %s skipped: %s", item.id, error)
-            skipped += 1
-            continue
-        labels.append(item.label)
-    return images, labels, skipped
+    problems: list[Problem]  # what was skipped, in every source and in the history
 
 
 def current_model() -> LoadedModel | None:
@@ -115,107 +71,111 @@ def current_model() -> LoadedModel | None:
         return None
 
 
-def history_sets(with_history: bool) -> HistorySets:
-    """Return the labelled drawings to learn from (if asked) and those held out."""
-    train_items, held_out_items = selectors.labelled_drawings()
-    images, labels, skipped = history_images(train_items if with_history else [])
-    held_out_images, held_out_labels, held_out_skipped = history_images(held_out_items)
-    held_out = LabelledSet("held-out history", held_out_images, held_out_labels)
-    return HistorySets(images, labels, held_out, skipped + held_out_skipped)
+def set_name(source: Source) -> str:
+    """Return the name under which a source's held-out part is compared."""
+    return SET_NAMES.get(source.spec.kind, f"held-out {source.name}")
 
 
 def compare(
-    new_pipeline: object, current_pipeline: object | None, sets: list[LabelledSet]
+    result: training.TrainingResult,
+    current: LoadedModel | None,
+    sources: Sequence[Source],
+    *,
+    held_out: float,
+    progress: training.Stage,
 ) -> Comparison:
+    """Return the accuracy of the new and the current model on each source's held-out
+    part (sets with no usable image are left out)."""
     comparison = Comparison()
-    for labelled in sets:
-        if not labelled.labels:
+    for source in sources:
+        _, indices = datasets.split(source, held_out)
+        if not len(indices):
             continue
-        new = training.accuracy(new_pipeline, labelled.images, labelled.labels)
-        current = (
-            None
-            if current_pipeline is None
-            else training.accuracy(current_pipeline, labelled.images, labelled.labels)
+        new, _ = evaluation.score_source(
+            result.pipeline,
+            source,
+            indices,
+            features=result.held_out.get(source.name),
+            n_jobs=settings.TRAINING_JOBS,
         )
-        comparison.rows.append((labelled.name, len(labelled.labels), current, new))
+        if not new.n:
+            continue
+        old = None
+        if current is not None:
+            old = evaluation.score_source(
+                current.pipeline,
+                source,
+                indices,
+                n_jobs=settings.TRAINING_JOBS,
+                progress=lambda done, total, name=source.name: progress(
+                    f"judge:{name}", done, total
+                ),
+            )[0].accuracy
+        comparison.rows.append((set_name(source), new.n, old, new.accuracy))
     return comparison
 
 
-def evaluate(pipeline: object, per_class: int | None = None) -> dict[str, evaluation.Evaluation]:
-    """Scores on every drawing-like evaluation set, by set name; ``per_class``
-    synthetic drawings per digit (default EVALUATION_PER_CLASS)."""
-    sets = evaluation.standard_sets(decode_ink, n_per_class=per_class or EVALUATION_PER_CLASS)
-    return {
-        name: evaluation.evaluate(pipeline, images, labels)
-        for name, (images, labels) in sets.items()
-    }
-
-
-def evaluation_metadata(scores: dict[str, evaluation.Evaluation]) -> dict[str, dict]:
-    """The figures kept with a model and shown by /api/model/."""
-    return {
-        name: {
-            "samples": score.n,
-            "accuracy": round(score.accuracy, 4),
-            "per_class": [round(value, 4) for value in score.per_class],
-            "calibration_error": round(score.ece, 4),
-            "confusion": score.confusion,
-        }
-        for name, score in scores.items()
-    }
+def training_options(*, fast: bool, factor: int | None, history_repeat: int | None) -> dict:
+    """Return the options of `training.train` that the settings and the ``fast`` mode
+    choose, ``factor`` (copies of each imported image) overriding them if given."""
+    options = (
+        dict(training.FAST_OPTIONS)
+        if fast
+        else {"factor": settings.TRAINING_AUGMENTATION_FACTOR, "import_factor": None}
+    )
+    if factor is not None:
+        options["import_factor"] = factor
+    repeat = settings.HISTORY_REPEAT if history_repeat is None else history_repeat
+    return {**options, "history_repeat": repeat}
 
 
 def train_model(
     *,
     trained_by: str,
+    sources: Sequence[str] = (),
     with_history: bool = False,
     history_repeat: int | None = None,
-    force: bool = False,
+    factor: int | None = None,
+    grid: int = GRID,
+    held_out: float = HELD_OUT,
+    activate: bool = False,
     fast: bool = False,
     run_evaluation: bool = True,
     message: Message = lambda text: None,
     progress: training.Stage = lambda stage, done, total: None,
 ) -> TrainingOutcome:
-    """Train, register, compare with the model in service, and activate if not worse.
+    """Train on ``sources`` (SOURCE texts; load_digits if none, plus the history if
+    ``with_history``), register the model, compare it with the one in service and
+    put it in service if not worse, or if ``activate``.
 
+    ``factor``: distorted copies of each imported image (None: by data size).
     ``fast`` trains a small model in seconds (for tests and trying things
     out); ``run_evaluation`` False skips the drawing-like evaluation sets.
+    Raises DatasetError for a data set that cannot be used.
     """
-    # The held-out history judges every new model, trained on history or not.
-    history = history_sets(with_history)
-    if with_history:
-        message(
-            f"history: {len(history.labels)} labelled drawings to learn from, "
-            f"{len(history.held_out.labels)} held out to judge by"
-        )
-    options = training.FAST_OPTIONS if fast else {"factor": settings.TRAINING_AUGMENTATION_FACTOR}
-    repeat = settings.HISTORY_REPEAT if history_repeat is None else history_repeat
+    specs = training_sets.training_specs(sources, with_history=with_history)
+    trained = training_sets.open_sources(specs, progress=progress)
+    for source in trained:
+        message(training_sets.describe_source(source, held_out))
     result = training.train(
+        trained,
+        **training_options(fast=fast, factor=factor, history_repeat=history_repeat),
+        grid=grid,
+        held_out=held_out,
         seed=settings.TRAINING_SEED,
         n_jobs=settings.TRAINING_JOBS,
         progress=progress,
-        extra_images=history.images,
-        extra_labels=history.labels,
-        extra_repeat=repeat,
-        **options,
     )
-    _, test_images, _, test_labels = training.digits_split()
-    test_set = LabelledSet("load_digits test split", list(test_images), test_labels.tolist())
     current = current_model()
-    comparison = compare(
-        result.pipeline, current and current.pipeline, [test_set, history.held_out]
-    )
+    judged = training_sets.judged_sources(trained, current, progress=progress)
+    comparison = compare(result, current, judged, held_out=held_out, progress=progress)
     result.metadata["comparison"] = comparison.as_metadata()
     result.metadata["fast"] = fast  # a quick model, which make run replaces with a full one
-    scores = {}
-    if run_evaluation:
-        message("Evaluating on drawing-like sets (none of them trained on)...")
-        scores = evaluate(result.pipeline)
-        result.metadata["evaluation"] = evaluation_metadata(scores)
+    scores = evaluated(result, message) if run_evaluation else {}
     model_version = registry.model_version_create(
         pipeline=result.pipeline, metadata=result.metadata, trained_by=trained_by
     )
-    activated = force or current is None or not comparison.new_is_worse
+    activated = activate or current is None or not comparison.new_is_worse
     if activated:
         registry.model_version_activate(version=model_version.version, via="train_model")
     return TrainingOutcome(
@@ -225,6 +185,20 @@ def train_model(
         comparison=comparison,
         evaluation=scores,
         activated=activated,
-        history_used=len(history.labels),
-        history_skipped=history.skipped,
+        problems=result.problems + judged_only_problems(trained, judged),
     )
+
+
+def evaluated(result: training.TrainingResult, message: Message) -> dict:
+    """Score a new model on the drawing-like sets and keep the figures in its metadata."""
+    message("Evaluating on drawing-like sets (none of them trained on)...")
+    scores = model_evaluation.evaluate(result.pipeline)
+    result.metadata["evaluation"] = model_evaluation.evaluation_metadata(scores)
+    return scores
+
+
+def judged_only_problems(trained: Sequence, judged: Sequence) -> list:
+    """Return the problems met reading the history when it was only judged by, not
+    learnt from (those of the sources learnt from are the training's own)."""
+    history = next(source for source in judged if source.spec.kind == "history")
+    return [] if any(source is history for source in trained) else history.problems

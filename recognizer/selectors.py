@@ -93,6 +93,17 @@ def labelled_drawings() -> tuple[list[LabelledDrawing], list[LabelledDrawing]]:
     return training, held_out
 
 
+def labelled_predictions(*, chunk_size: int = 1000) -> Iterator[Prediction]:
+    """Yield every labelled prediction, by id, read a chunk at a time (the fields an
+    export of the history needs)."""
+    rows = (
+        Prediction.objects.filter(label__isnull=False)
+        .order_by("id")
+        .only("id", "drawing", "label", "digit", "model_version", "created_at")
+    )
+    yield from rows.iterator(chunk_size=chunk_size)
+
+
 def predictions_per_version() -> dict[str, int]:
     """Return how many predictions each model version made."""
     rows = Prediction.objects.order_by().values("model_version").annotate(count=Count("id"))

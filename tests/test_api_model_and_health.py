@@ -16,10 +16,9 @@ def test_model_info_describes_the_model_in_service(client, model_in_service):
     assert body["version"] == model_in_service.version
     assert body["sha256"] == model_in_service.sha256
     assert body["trained_by"] == "tests"
-    assert body["training_data"]["load_digits training split"] == {
-        "images": 1347,
-        "copies_each": 1,
-    }
+    digits = body["training_data"]["digits"]
+    assert (digits["images"], digits["held_out"], digits["copies_each"]) == (1347, 450, 1)
+    assert body["input_size"] == "8x8"
     assert body["algorithm"].startswith("MLPEnsemble")
     assert body["parameters"]["augmentation_factor"] == 1
     assert body["training_samples"] == 1347 * 2

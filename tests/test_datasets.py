@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
 
-from recognizer.ml import datasets
+from recognizer.ml import datasets, featurising, listings
 from recognizer.ml.decoding import grey_drawing
 from recognizer.ml.preprocessing import DigitFeatures
 
@@ -51,7 +52,7 @@ def open_spec(text: str) -> datasets.Source:
 def loaded(source: datasets.Source, indices=None):
     """Return (indices, images, problems) of every batch, joined."""
     kept, images, problems = [], [], []
-    for batch in datasets.batches(source, indices, batch_size=3):
+    for batch in featurising.batches(source, indices, batch_size=3):
         kept += batch[0]
         images += batch[1]
         problems += batch[2]
@@ -115,6 +116,11 @@ class TestParseSource:
         text = f"idx:{path},{path}" if kind == "idx" else f"{kind}:{path}"
         with pytest.raises(datasets.DatasetError, match=message):
             open_spec(text)
+
+    def test_a_source_given_twice_is_an_error(self):
+        with pytest.raises(datasets.DatasetError, match="digits is given twice"):
+            datasets.parse_sources(["digits", "history", " digits"])
+        assert [str(s) for s in datasets.parse_sources(["digits", "csv:a"])] == ["digits", "csv:a"]
 
     def test_history_is_left_to_the_app(self):
         with pytest.raises(datasets.DatasetError, match="memory_source"):
@@ -338,6 +344,13 @@ class TestFolder:
         source = open_spec(f"folder:{tmp_path}")
         assert reasons(source.problems) == f"{tmp_path}: no images in sub-folders named 0-9"
 
+    def test_listing_a_folder_reports_progress(self, tmp_path):
+        folder_of_digits(tmp_path, "light on dark")
+        seen = []
+        spec = datasets.parse_source(f"folder:{tmp_path}")
+        datasets.open_source(spec, progress=lambda done, total: seen.append((done, total)))
+        assert seen == [(10, 10)]
+
     def test_the_listing_hash_follows_the_files(self, tmp_path):
         folder_of_digits(tmp_path, "light on dark")
         first = open_spec(f"folder:{tmp_path}").listing.files[0]
@@ -369,6 +382,21 @@ class TestSplit:
         training, held_out = datasets.split_indices(np.array([3, 5, 5, 5, 5, 5, 5, 5, 5, 5]))
         assert 0 in training and len(held_out) == 1
 
+    def test_load_digits_keeps_its_own_test_quarter_out(self):
+        source = open_spec("digits")
+        training, held_out = datasets.split(source, held_out=0.5)  # the share does not apply
+        assert (len(training), len(held_out)) == (1347, 450)
+        _, X_test, _, _ = train_test_split(
+            DIGITS.images, DIGITS.target, test_size=0.25, random_state=42
+        )
+        assert sorted(map(bytes, DIGITS.images[held_out])) == sorted(map(bytes, X_test))
+
+    def test_a_source_in_memory_may_fix_its_held_out_part(self):
+        spec = datasets.parse_source("history")
+        source = datasets.memory_source(spec, [np.ones((4, 4))] * 5, [1] * 5, [], np.array([3, 0]))
+        training, held_out = datasets.split(source)
+        assert training.tolist() == [1, 2, 4] and held_out.tolist() == [0, 3]
+
     def test_nothing_held_out_when_the_share_is_zero(self):
         training, held_out = datasets.split_indices(np.arange(10), held_out=0)
         assert len(training) == 10 and len(held_out) == 0
@@ -381,7 +409,7 @@ class TestFeaturiseAndProvenance:
         source = open_spec(f"idx:{images},{label_file}")
         pixels[5] = 255  # a blank image: skipped as empty
         images.write_bytes(idx_bytes(pixels))
-        result = datasets.featurise(source, DigitFeatures().transform, batch_size=3)
+        result = featurising.featurise(source, DigitFeatures().transform, batch_size=3)
         assert result.indices.tolist() == [0, 1, 2, 3, 4, 6, 7]
         assert result.y.tolist() == np.delete(labels, 5).tolist()
         expected = DigitFeatures().transform([reference_ink(pixels[i]) for i in result.indices])
@@ -394,7 +422,7 @@ class TestFeaturiseAndProvenance:
         images, label_file = write_idx(tmp_path, pixels, labels)
         source = open_spec(f"idx:{images},{label_file}")
         training, held_out = datasets.split_indices(source.labels)
-        result = datasets.featurise(source, DigitFeatures().transform, training)
+        result = featurising.featurise(source, DigitFeatures().transform, training)
         record = datasets.provenance(source, result.y, len(held_out), result.problems)
         assert record["source"] == f"idx:{images},{label_file}"
         assert [f["sha256"] for f in record["files"]] == [
@@ -408,7 +436,7 @@ class TestFeaturiseAndProvenance:
     def test_load_digits_is_a_source_of_8x8_ink(self):
         source = open_spec("digits")
         assert len(source.labels) == 1797
-        ((_, images, _),) = datasets.batches(source, np.array([0]))
+        ((_, images, _),) = featurising.batches(source, np.array([0]))
         np.testing.assert_array_equal(images[0], DIGITS.images[0] / 16)
         assert source.listing.files[0]["path"] == "sklearn.datasets.load_digits"
 
@@ -436,15 +464,24 @@ def test_an_augmenting_transform_gives_several_rows_per_image(tmp_path):
     def three_copies(inks):
         return np.repeat(DigitFeatures().transform(inks), 3, axis=0)
 
-    result = datasets.featurise(source, three_copies, batch_size=2)
+    result = featurising.featurise(source, three_copies, batch_size=2)
     assert result.X.shape == (15, 64)
     assert result.y.tolist() == np.repeat(labels, 3).tolist()
     assert result.indices.tolist() == np.repeat(np.arange(5), 3).tolist()
 
 
+def test_images_in_memory_are_featurised_in_worker_processes_batch_by_batch():
+    spec = datasets.parse_source("history")
+    source = datasets.memory_source(spec, list(DIGITS.images[:30] / 16), DIGITS.target[:30], [])
+    alone = featurising.featurise(source, DigitFeatures().transform, batch_size=7)
+    shared = featurising.featurise(source, DigitFeatures().transform, batch_size=7, n_jobs=2)
+    np.testing.assert_array_equal(alone.X, shared.X)
+    assert shared.indices.tolist() == list(range(30))
+
+
 def test_skipped_items_are_counted_and_the_first_few_listed():
-    problems = [datasets.Problem(f"a.csv line {n}", "label 12 is outside 0-9") for n in range(12)]
-    problems.append(datasets.Problem("b-images", "the data ends early", count=5))
+    problems = [listings.Problem(f"a.csv line {n}", "label 12 is outside 0-9") for n in range(12)]
+    problems.append(listings.Problem("b-images", "the data ends early", count=5))
     lines = datasets.describe_problems(problems, limit=3)
     assert lines[0] == "17 skipped:"
     assert lines[1] == "  a.csv line 0: label 12 is outside 0-9"
@@ -459,11 +496,11 @@ def test_importing_sources_keeps_each_ones_held_out_part_apart(tmp_path):
     folder_of_digits(tmp_path / "folder", "dark on light")
     sources = [open_spec(f"idx:{images},{label_file}"), open_spec(f"folder:{tmp_path / 'folder'}")]
     seen = []
-    imported = datasets.import_sources(
+    imported = featurising.import_sources(
         sources,
         DigitFeatures().transform,
         held_out=0.2,
-        progress=lambda name, done, total: seen.append((name, done, total)),
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
     )
     idx_name = f"idx:{images},{label_file}"
     held = imported.held_out[idx_name]
@@ -473,7 +510,14 @@ def test_importing_sources_keeps_each_ones_held_out_part_apart(tmp_path):
     assert len(imported.y) == len(training) + 10
     assert [record["images"] for record in imported.provenance] == [len(training), 10]
     assert imported.provenance[0]["skipped"] == 1
-    assert seen[-1] == (f"folder:{tmp_path / 'folder'}", 10, 10)
+    # The idx source comes first: its images are groups 0 to 59, and none held out is trained on.
+    trained_idx = imported.groups[imported.groups < len(sources[0].labels)]
+    assert not np.intersect1d(trained_idx, held.indices).size
+    assert np.array_equal(np.unique(trained_idx), training)
+    assert (f"train:folder:{tmp_path / 'folder'}", 10, 10) in seen
+    assert (f"held-out:{idx_name}", len(held_indices), len(held_indices)) in seen
+    # An image's rows share a group, and no two sources' images share one.
+    assert len(np.unique(imported.groups)) == len(imported.y)
     assert "label 10 is outside 0-9" in reasons(imported.problems)
 
 
@@ -481,11 +525,12 @@ def test_importing_nothing_usable_is_an_error(tmp_path):
     (tmp_path / "0").mkdir()
     Image.new("L", (28, 28), 0).save(tmp_path / "0" / "blank.png")
     with pytest.raises(datasets.DatasetError, match="empty"):
-        datasets.import_sources([open_spec(f"folder:{tmp_path}")], DigitFeatures().transform)
+        featurising.import_sources([open_spec(f"folder:{tmp_path}")], DigitFeatures().transform)
 
 
 @pytest.mark.parametrize(
-    ("images", "factor"), [(1347, 21), (5000, 5), (15000, 1), (30000, 0), (60000, 0)]
+    ("images", "factor"),
+    [(10, 50), (1347, 21), (5000, 5), (15000, 1), (30000, 0), (60000, 0)],
 )
 def test_small_sets_get_more_distorted_copies_than_large_ones(images, factor):
     assert datasets.suggested_factor(images) == factor

@@ -1,6 +1,7 @@
 """evaluate_model and contact_sheet: looking at what the model does with drawings."""
 
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -8,6 +9,7 @@ from PIL import Image
 
 from recognizer.models import ModelVersion
 from tests.drawings import ONE, ZERO, canvas_image
+from tests.handwriting import digit_folder
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +48,50 @@ def test_recorded_figures_are_shown_by_the_model_endpoint(model_in_service, clie
     assert len(drawn["per_class"]) == 10
     assert sum(map(sum, drawn["confusion"])) == 450
     assert 0 <= drawn["calibration_error"] < 0.2
+
+
+def test_evaluate_model_scores_any_data_set(model_in_service, tmp_path):
+    folder = digit_folder(tmp_path / "set", per_digit=3)
+    output = run("evaluate_model", "--dataset", f"folder:{folder}", "--dataset", "digits")
+    assert f"folder:{folder}" in output and " 30 " in output
+    assert "digits " in output and " 1797 " in output
+    assert output.count("predicted as") == 2
+    assert "load_digits test, drawn large" not in output  # only the sets asked for
+
+
+def test_evaluate_model_scores_the_held_out_part_and_records_it(model_in_service, tmp_path):
+    run("evaluate_model", "--per-class", "1", "--record")
+    output = run("evaluate_model", "--dataset", "digits", "--held-out", "--record")
+    assert "digits, held out" in output and " 450 " in output
+    model_in_service.refresh_from_db()
+    assert model_in_service.evaluation["digits, held out"]["samples"] == 450
+    assert sorted(SETS) == sorted(set(model_in_service.evaluation) - {"digits, held out"})
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--held-out"], "--held-out applies to --dataset"),
+        (["--dataset", "zip:a.zip"], "not a data set"),
+    ],
+)
+def test_evaluate_model_explains_bad_data_sets(model_in_service, args, message):
+    with pytest.raises(CommandError, match=message):
+        run("evaluate_model", *args)
+
+
+def test_evaluate_model_refuses_an_empty_data_set(model_in_service, tmp_path):
+    (tmp_path / "0").mkdir()
+    (tmp_path / "0" / "a.png").write_text("no picture")
+    with pytest.raises(CommandError, match="No usable image"):
+        run("evaluate_model", "--dataset", f"folder:{tmp_path}")
+
+
+def test_list_models_shows_the_input_size_and_the_data(model_in_service):
+    output = run("list_models")
+    assert "input" in output.splitlines()[0] and "data" in output.splitlines()[0]
+    assert f"* {model_in_service.version}" in output
+    assert re.search(r" 8x8 +digits ", output)
 
 
 def test_evaluate_model_refuses_an_unknown_version(model_in_service):

@@ -81,14 +81,18 @@ def test_retraining_with_history_learns_an_unusual_style(model_in_service):
     assert after >= 0.8, f"after retraining {after:.0%} of the held-out style was right"
     new = ModelVersion.objects.get(version=new_version)
     assert new.metadata["history_samples"] == 48
-    assert new.training_data["corrected drawings"] == {"images": 48, "repeat": 10}
+    history = new.training_data["history"]
+    assert (history["images"], history["held_out"], history["repeat"]) == (48, 12, 10)
+    assert history["per_digit"][3] + history["per_digit"][7] == 48
+    assert len(history["files"][0]["sha256"]) == 64
     assert new.metadata["comparison"]["held-out history"]["samples"] == 12
     assert new.evaluation == {}  # skipped
     assert new.trained_by.startswith("manage.py train_model (")
     print(f"unusual style: {before:.0%} right before, {after:.0%} after retraining")
 
 
-def test_a_worse_model_is_kept_out_of_service_unless_forced(model_in_service):
+@pytest.mark.parametrize("activate", ["--activate", "--force"])
+def test_a_worse_model_is_kept_out_of_service_unless_activated(model_in_service, activate):
     api = APIClient()
     teach(api, unusual_drawings(60, seed=3))
     train("--with-history")
@@ -102,8 +106,11 @@ def test_a_worse_model_is_kept_out_of_service_unless_forced(model_in_service):
     # Every version is kept, ready to be activated by hand.
     assert ModelVersion.objects.filter(version=rejected).exists()
 
-    train("--force")
+    output = train(activate)
     assert active_version() != learnt
+    # The comparison is still shown, and said to be worse.
+    assert "held-out history" in output
+    assert "was put in service as asked" in output
 
 
 def test_list_models_and_activate_model(model_in_service, training_result):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
-from recognizer import retraining, selectors, services
+from recognizer import selectors, services, training_sets
 from recognizer.models import Prediction
 from tests.backing import s3_client, s3_storage_options
 from tests.drawings import one_data_uri
@@ -94,7 +94,7 @@ class TestDrawingsInABucket:
         answer = predict(APIClient()).json()
         Prediction.objects.filter(pk=answer["id"]).update(label=1)
         training, held_out = selectors.labelled_drawings()
-        images, labels, skipped = retraining.history_images(training + held_out)
+        images, labels, skipped = training_sets.history_images(training + held_out)
         assert (len(images), labels, skipped) == (1, [1], 0)
         assert images[0].shape == (280, 280)
 

@@ -15,10 +15,10 @@ from rest_framework.views import APIView
 
 from recognizer import services
 from recognizer.api.authentication import SessionCsrfAuthentication, uses_session
+from recognizer.api.model_serializers import ModelInfoSerializer
 from recognizer.api.schema import EXAMPLE_DRAWING, error_responses
 from recognizer.api.serializers import (
     ErrorSerializer,
-    ModelInfoSerializer,
     PredictBatchRequestSerializer,
     PredictBatchSerializer,
     PredictBatchUploadRequestSerializer,

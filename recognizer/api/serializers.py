@@ -10,7 +10,7 @@ from recognizer.api.fields import (
     UploadedBatchDrawingField,
     UploadedDrawingField,
 )
-from recognizer.models import ModelVersion, Prediction
+from recognizer.models import Prediction
 from recognizer.selectors import ORDERINGS
 from recognizer.tokens import feedback_token
 
@@ -50,7 +50,8 @@ class PredictionSerializer(serializers.ModelSerializer):
         child=serializers.IntegerField(min_value=0, max_value=16),
         min_length=64,
         max_length=64,
-        help_text="What the model saw: the 8x8 input row by row, 0 (paper) to 16 (ink).",
+        help_text="What the model saw: its input row by row, 0 (paper) to 16 (ink); 8x8 "
+        "cells unless the model was trained on another grid (`input_size`).",
     )
     feedback_token = serializers.SerializerMethodField(
         help_text="Send it back with feedback on this prediction to prove it is yours."
@@ -240,72 +241,3 @@ class FeedbackSerializer(serializers.Serializer):
         help_text="The prediction's feedback_token (not needed from its browser session "
         "or as staff).",
     )
-
-
-class EvaluationSetSerializer(serializers.Serializer):
-    samples = serializers.IntegerField()
-    accuracy = serializers.FloatField()
-    per_class = serializers.ListField(
-        child=serializers.FloatField(), help_text="Accuracy on each digit, 0 to 9."
-    )
-    calibration_error = serializers.FloatField(
-        help_text="Expected calibration error of the confidence (0: the confidence is "
-        "exactly how often the guess is right)."
-    )
-    confusion = serializers.ListField(
-        child=serializers.ListField(child=serializers.IntegerField()),
-        help_text="Confusion matrix: row = true digit, column = guess.",
-    )
-
-
-class ComparisonSetSerializer(serializers.Serializer):
-    samples = serializers.IntegerField()
-    accuracy = serializers.FloatField()
-
-
-class ModelInfoSerializer(serializers.ModelSerializer):
-    """A model version as the API describes it: how it was made and how good it is."""
-
-    trained_at = serializers.DateTimeField(source="created_at")
-    parameters = serializers.DictField(source="metadata.parameters")
-    training_samples = serializers.IntegerField(
-        source="metadata.training_samples",
-        help_text="Rows trained on: load_digits' training split, its distorted copies and "
-        "the repeated corrected drawings.",
-    )
-    history_samples = serializers.IntegerField(
-        source="metadata.history_samples",
-        help_text="Corrected drawings from the history that were trained on.",
-    )
-    cv_accuracy = serializers.FloatField(
-        source="metadata.cv_accuracy",
-        allow_null=True,
-        help_text="Accuracy of cross-validation on the undistorted training images "
-        "(null if not run).",
-    )
-    test_accuracy = serializers.FloatField(
-        source="metadata.test_accuracy", help_text="Accuracy on the held-out 25% of load_digits."
-    )
-    comparison = serializers.DictField(
-        source="metadata.comparison",
-        default=dict,
-        child=ComparisonSetSerializer(),
-        help_text="Accuracy on the sets a new model must not do worse on than the one it "
-        "replaces: load_digits' held-out split and the held-out corrected history.",
-    )
-    training_data = serializers.DictField(help_text="What it learnt from, by source.")
-    evaluation = serializers.DictField(
-        child=EvaluationSetSerializer(),
-        help_text="Figures on drawing-like sets never trained on (load_digits' held-out split "
-        "drawn 280x280, synthetic pen-stroke digits), by set; empty if not evaluated.",
-    )
-    libraries = serializers.DictField(child=serializers.CharField())
-
-    class Meta:
-        model = ModelVersion
-        fields = [
-            *("version", "algorithm", "trained_at", "trained_by", "parameters"),
-            *("training_data", "training_samples", "history_samples", "cv_accuracy"),
-            *("test_accuracy", "comparison", "evaluation", "libraries", "sha256"),
-        ]
-        read_only_fields = fields

@@ -1,23 +1,27 @@
-"""Random distortions of the 8x8 training digits, fed through the live preprocessing."""
+"""Random distortions of the training images, fed through the live preprocessing.
+
+Each image is redrawn large on a padded square (load_digits' 8x8 images
+stretched to 32x32, an imported image's ink box brought to 32 pixels on its
+longer side), then distorted: rotated, sheared, scaled, bent, its strokes
+made thicker or thinner.
+"""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from joblib import Parallel, delayed
 from PIL import Image
 from scipy.ndimage import map_coordinates
-from threadpoolctl import threadpool_limits
 
 from recognizer.ml.preprocessing import DigitFeatures
 
-Progress = Callable[[int, int], None]
-
 RENDER = 32  # the 8x8 images are redrawn at 32x32, the optdigits bitmap size
 PADDED_SIDE = 48  # the redraw centred on a square this wide: room to rotate and scale it
+BOX_LEVEL = 0.2  # ink above this share of the darkest makes an imported image's ink box
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,29 @@ def render_large(image: np.ndarray) -> np.ndarray:
     canvas = np.zeros((PADDED_SIDE, PADDED_SIDE), dtype=np.float32)
     o = (PADDED_SIDE - RENDER) // 2
     canvas[o : o + RENDER, o : o + RENDER] = big
+    return canvas
+
+
+def place_on_padded(ink: np.ndarray) -> np.ndarray:
+    """Return an ink image of any size redrawn on the padded square: its ink box scaled
+    (bilinear, aspect kept) to RENDER pixels on its longer side, as tall as a redrawn
+    load_digits image, and centred. A blank image gives a blank square."""
+    ink = np.asarray(ink, dtype=np.float32)
+    canvas = np.zeros((PADDED_SIDE, PADDED_SIDE), dtype=np.float32)
+    inked = ink > BOX_LEVEL * ink.max(initial=0.0)
+    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    if not len(rows):
+        return canvas
+    # One pixel of margin keeps the anti-aliased edge of the strokes.
+    top, bottom = max(rows[0] - 1, 0), min(rows[-1] + 2, ink.shape[0])
+    left, right = max(cols[0] - 1, 0), min(cols[-1] + 2, ink.shape[1])
+    box = ink[top:bottom, left:right]
+    scale = RENDER / max(rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0])
+    height = min(max(round(box.shape[0] * scale), 1), PADDED_SIDE)
+    width = min(max(round(box.shape[1] * scale), 1), PADDED_SIDE)
+    resized = Image.fromarray(box, mode="F").resize((width, height), Image.Resampling.BILINEAR)
+    o_row, o_col = (PADDED_SIDE - height) // 2, (PADDED_SIDE - width) // 2
+    canvas[o_row : o_row + height, o_col : o_col + width] = np.clip(np.asarray(resized), 0, 1)
     return canvas
 
 
@@ -87,71 +114,39 @@ def distort(image: np.ndarray, rng: np.random.Generator, d: Distortion) -> np.nd
     return np.interp(warped, [0.0, level, 1.0], [0.0, 0.5, 1.0]).astype(np.float32)
 
 
-def augment(
-    images: Sequence[np.ndarray],
-    factor: int,
-    seed: int,
-    distortion: Distortion = Distortion(),
-    start: int = 0,
-) -> list[np.ndarray]:
-    """Each image redrawn large, followed by ``factor`` distorted copies of it.
+@dataclass(frozen=True)
+class Augmenter:
+    """A training transform for `featurising.featurise`: the features of each image,
+    then of ``copies`` distortions of its redraw (``redraw``: `place_on_padded`, or
+    `render_large` for load_digits' 8x8 images, whose undistorted row is their
+    redraw too), each row ``repeat`` times.
 
-    Sample ``i`` draws from its own generator seeded by (seed, start + i), so the
-    result does not depend on how the work is split into chunks.
+    The distortions of an image are drawn from a generator seeded by (seed, the
+    CRC-32 of its pixels): the rows do not depend on how the work is batched.
     """
-    out: list[np.ndarray] = []
-    for i, image in enumerate(images):
-        base = render_large(image)
-        out.append(base)
-        rng = np.random.default_rng([seed, start + i])
-        out.extend(distort(base, rng, distortion) for _ in range(factor))
-    return out
 
+    features: DigitFeatures
+    copies: int = 0
+    seed: int = 0
+    redraw: Callable[[np.ndarray], np.ndarray] = place_on_padded
+    redraw_original: bool = False
+    repeat: int = 1
+    distortion: Distortion = field(default_factory=Distortion)
 
-def _chunk_features(
-    images: Sequence[np.ndarray],
-    factor: int,
-    seed: int,
-    distortion: Distortion,
-    start: int,
-    features: DigitFeatures,
-) -> np.ndarray:
-    # One BLAS thread per worker: the workers already use the cores, and
-    # oversubscribed BLAS threads make small matrix products crawl.
-    with threadpool_limits(1):
-        return features.transform(augment(images, factor, seed, distortion, start))
+    @property
+    def rows_per_image(self) -> int:
+        return (1 + self.copies) * self.repeat
 
+    def images(self, image: np.ndarray) -> list[np.ndarray]:
+        """Return one image's undistorted version and its distorted copies."""
+        image = np.asarray(image, dtype=np.float32)
+        if not self.copies:
+            return [self.redraw(image) if self.redraw_original else image]
+        base = self.redraw(image)
+        rng = np.random.default_rng([self.seed, zlib.crc32(image.tobytes())])
+        copies = [distort(base, rng, self.distortion) for _ in range(self.copies)]
+        return [base if self.redraw_original else image, *copies]
 
-def augmented_features(
-    images: Sequence[np.ndarray],
-    labels: np.ndarray,
-    features: DigitFeatures,
-    factor: int = 10,
-    seed: int = 0,
-    distortion: Distortion = Distortion(),
-    n_jobs: int | None = None,
-    progress: Progress | None = None,
-    chunk_size: int = 100,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Feature rows of the originals and ``factor`` distortions of each, with labels.
-
-    Runs in chunks (in parallel with ``n_jobs``) and reports ``progress(done, total)``
-    in source images after each chunk.
-    """
-    labels = np.asarray(labels)
-    total = len(images)
-    starts = range(0, total, chunk_size)
-    jobs = (
-        delayed(_chunk_features)(images[s : s + chunk_size], factor, seed, distortion, s, features)
-        for s in starts
-    )
-    parts: list[np.ndarray] = []
-    done = 0
-    # return_as="generator" yields chunks in order as they finish: live progress.
-    for part in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
-        parts.append(part)
-        done = min(done + chunk_size, total)
-        if progress is not None:
-            progress(done, total)
-    X = np.concatenate(parts) if parts else np.zeros((0, 64))
-    return X, np.repeat(labels, factor + 1)
+    def __call__(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        rows = self.features.transform([out for image in images for out in self.images(image)])
+        return np.repeat(rows, self.repeat, axis=0) if self.repeat > 1 else rows

@@ -1,37 +1,36 @@
-"""Handwriting data sets to train on: parse a SOURCE, list it, split it, featurise it in batches.
+"""Handwriting data sets to train on: parse a SOURCE, list it, split it, describe it.
 
 A SOURCE is ``digits`` (scikit-learn's), ``history`` (the app's labelled
 drawings: read by the app, see `memory_source`), ``folder:PATH``,
 ``idx:IMAGES,LABELS`` or ``csv:PATH`` (see `dataset_files`). A source is
-listed without decoding its images; they are decoded a batch at a time,
-so a 60,000-image source never sits in memory as ink. Bad files and rows are
-skipped as `Problem`s that name them; only a source that cannot be used at
-all (a malformed SOURCE, a missing path) or a data set with nothing left
-raises `DatasetError`.
+listed without decoding its images (`featurising` decodes them a batch at a
+time). Bad files and rows are skipped as `Problem`s that name them; only a
+source that cannot be used at all (a malformed SOURCE, a missing path) or a
+data set with nothing left raises `DatasetError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
-from joblib import Parallel, delayed
-from threadpoolctl import threadpool_limits
 
-from recognizer.ml import dataset_files
-from recognizer.ml.dataset_files import FileProblem, Listing, Problem
+from recognizer.ml import dataset_files, listings
+from recognizer.ml.listings import FileProblem, Listing, Problem
 
 KINDS = ("digits", "history", "folder", "idx", "csv")
+IMPORTED = ("folder", "idx", "csv")  # read from files: held out and distorted by data size
 SPEC_HELP = "use digits, history, folder:PATH, idx:IMAGES,LABELS or csv:PATH"
 HELD_OUT = 0.1  # share of each imported source kept out of training
 SPLIT_SEED = 0
-BATCH_SIZE = 500  # images decoded at a time: 500 canvas-sized drawings are ~150 MB of ink
 MAX_SIDE = 2048  # largest image side accepted from a folder (the API's default)
-# Distorted copies help small sets, not large ones: augment up to about this many rows.
+# Distorted copies help small sets, not large ones: augment up to about this many rows,
+# with at most MAX_FACTOR copies of one image (past it, more copies of a tiny set add
+# rows, not variety).
 AUGMENTED_ROWS = 30_000
+MAX_FACTOR = 50
 
 Progress = Callable[[int, int], None]
 
@@ -52,6 +51,11 @@ class SourceSpec:
             return self.kind
         return f"{self.kind}:" + ",".join(str(path) for path in self.paths)
 
+    @property
+    def imported(self) -> bool:
+        """Return whether the source is read from files (not load_digits nor the history)."""
+        return self.kind in IMPORTED
+
 
 @dataclass
 class Source:
@@ -61,22 +65,16 @@ class Source:
     listing: Listing
 
     @property
+    def name(self) -> str:
+        return str(self.spec)
+
+    @property
     def labels(self) -> np.ndarray:
         return self.listing.labels
 
     @property
     def problems(self) -> list[Problem]:
         return self.listing.problems
-
-
-@dataclass
-class Features:
-    """Feature rows of a source's items, their labels and indices, and the items skipped."""
-
-    X: np.ndarray
-    y: np.ndarray
-    indices: np.ndarray
-    problems: list[Problem]
 
 
 def parse_source(text: str) -> SourceSpec:
@@ -97,11 +95,23 @@ def parse_source(text: str) -> SourceSpec:
     return SourceSpec(kind, tuple(Path(part).expanduser() for part in parts))
 
 
-def open_source(spec: SourceSpec, *, max_side: int = MAX_SIDE) -> Source:
+def parse_sources(texts: Sequence[str]) -> list[SourceSpec]:
+    """Return the SourceSpecs of several SOURCE strings, refusing one given twice."""
+    specs = [parse_source(text) for text in texts]
+    for at, spec in enumerate(specs):
+        if spec in specs[:at]:
+            raise DatasetError(f"{spec} is given twice")
+    return specs
+
+
+def open_source(
+    spec: SourceSpec, *, max_side: int = MAX_SIDE, progress: Progress | None = None
+) -> Source:
     """Return the listed source; a file that is unusable as a whole becomes its one Problem.
 
     Raises DatasetError for a path that does not exist, and for ``history``,
     which only the app can read (it passes the drawings to `memory_source`).
+    ``progress(done, total)`` follows the slow part of listing a folder.
     """
     for path in spec.paths:
         if not path.exists():
@@ -109,8 +119,10 @@ def open_source(spec: SourceSpec, *, max_side: int = MAX_SIDE) -> Source:
         if path.is_dir() != (spec.kind == "folder"):
             raise DatasetError(f"{spec}: {path} is {'a' if path.is_dir() else 'no'} folder")
     readers = {
-        "digits": dataset_files.digits_listing,
-        "folder": lambda: dataset_files.read_folder(spec.paths[0], max_side=max_side),
+        "digits": listings.digits_listing,
+        "folder": lambda: dataset_files.read_folder(
+            spec.paths[0], max_side=max_side, progress=progress
+        ),
         "idx": lambda: dataset_files.read_idx(*spec.paths, max_side=max_side),
         "csv": lambda: dataset_files.read_csv(spec.paths[0]),
     }
@@ -123,22 +135,31 @@ def open_source(spec: SourceSpec, *, max_side: int = MAX_SIDE) -> Source:
             error.problem if isinstance(error, FileProblem) else Problem(str(spec), str(error))
         )
         files = [{"path": str(path)} for path in spec.paths]
-        return Source(spec, dataset_files.memory_listing([], [], files, [problem]))
+        return Source(spec, listings.memory_listing([], [], files, [problem]))
 
 
 def memory_source(
-    spec: SourceSpec, images: Sequence[np.ndarray], labels: Sequence[int], files: list[dict]
+    spec: SourceSpec,
+    images: Sequence[np.ndarray],
+    labels: Sequence[int],
+    files: list[dict],
+    held_out: np.ndarray | None = None,
+    problems: Sequence[Problem] = (),
 ) -> Source:
-    """Return a source over ink images already in memory (the app's history, for one)."""
+    """Return a source over ink images already in memory (the app's history, for one);
+    ``held_out``, if given, are the indices of the items never to train on, ``problems``
+    what could not be read."""
     if len(images) != len(labels):
         raise DatasetError(f"{spec}: {len(images)} images but {len(labels)} labels")
-    return Source(spec, dataset_files.memory_listing(images, labels, files))
+    listing = listings.memory_listing(images, labels, files, problems, held_out=held_out)
+    return Source(spec, listing)
 
 
 def suggested_factor(images: int, rows: int = AUGMENTED_ROWS) -> int:
     """Return how many distorted copies of each training image bring the set to about
-    ``rows`` rows: 21 for load_digits' 1,347 training images, 5 for 5,000, none for 30,000+."""
-    return max(0, round(rows / max(images, 1)) - 1)
+    ``rows`` rows: 21 for load_digits' 1,347 training images, 5 for 5,000, none for
+    30,000+, and never more than MAX_FACTOR."""
+    return min(MAX_FACTOR, max(0, round(rows / max(images, 1)) - 1))
 
 
 def split_indices(
@@ -164,116 +185,17 @@ def split_indices(
     return training, held_out_indices
 
 
-def batches(
-    source: Source, indices: np.ndarray | None = None, batch_size: int = BATCH_SIZE
-) -> Iterator[tuple[list[int], list[np.ndarray], list[Problem]]]:
-    """Yield (indices, ink images, problems) of the items asked for, ``batch_size`` at a time."""
-    indices = np.arange(len(source.labels)) if indices is None else np.sort(indices)
-    for start in range(0, len(indices), batch_size):
-        kept, images, problems = [], [], []
-        for index, loaded in source.listing.load(indices[start : start + batch_size]):
-            if isinstance(loaded, Problem):
-                problems.append(loaded)
-            else:
-                kept.append(index)
-                images.append(loaded)
-        yield kept, images, problems
-
-
-def _featurise_batch(source: Source, indices: np.ndarray, transform: Callable) -> Features:
-    """Return the features of one batch (in a worker: one BLAS thread each)."""
-    with threadpool_limits(1):
-        ((kept, images, problems),) = batches(source, indices, batch_size=len(indices))
-        X = transform(images) if images else None
-    # An augmenting transform returns several rows per image, an image's rows together.
-    kept = np.repeat(np.asarray(kept, dtype=np.intp), len(X) // len(kept) if images else 0)
-    return Features(X, source.labels[kept], kept, problems)
-
-
-def featurise(
-    source: Source,
-    transform: Callable[[list[np.ndarray]], np.ndarray],
-    indices: np.ndarray | None = None,
-    *,
-    batch_size: int = BATCH_SIZE,
-    n_jobs: int | None = None,
-    progress: Progress | None = None,
-) -> Features:
-    """Return the features (``transform`` of the ink) of the items asked for, by batches.
-
-    Batches run in ``n_jobs`` processes; ``progress(done, total)`` counts items.
-    Only the feature rows are kept, never the ink of more than a few batches.
-    A ``transform`` may return k rows per image (an image and k - 1 distorted
-    copies, one image's rows together): labels and indices are repeated to match.
-    """
-    indices = np.arange(len(source.labels)) if indices is None else np.sort(indices)
-    chunks = [indices[start : start + batch_size] for start in range(0, len(indices), batch_size)]
-    jobs = (delayed(_featurise_batch)(source, chunk, transform) for chunk in chunks)
-    parts, done = [], 0
-    for part, chunk in zip(
-        Parallel(n_jobs=n_jobs, return_as="generator")(jobs), chunks, strict=True
-    ):
-        parts.append(part)
-        done += len(chunk)
-        if progress is not None:
-            progress(done, len(indices))
-    rows = [part.X for part in parts if part.X is not None]
-    return Features(
-        X=np.concatenate(rows) if rows else np.zeros((0, 0)),
-        y=np.concatenate([part.y for part in parts]) if parts else np.zeros(0, dtype=np.int64),
-        indices=np.concatenate([p.indices for p in parts]) if parts else np.zeros(0, np.intp),
-        problems=[problem for part in parts for problem in part.problems],
-    )
-
-
-@dataclass
-class Imported:
-    """The training rows of every source, each source's held-out part, and what was skipped."""
-
-    X: np.ndarray
-    y: np.ndarray
-    held_out: dict[str, Features]  # by source, as its SOURCE text
-    provenance: list[dict]
-    problems: list[Problem]
-
-
-def import_sources(
-    sources: Sequence[Source],
-    transform: Callable[[list[np.ndarray]], np.ndarray],
-    *,
-    augment: Callable[[list[np.ndarray]], np.ndarray] | None = None,
-    held_out: float = HELD_OUT,
-    seed: int = SPLIT_SEED,
-    n_jobs: int | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-) -> Imported:
-    """Return the features of each source's training part (through ``augment``, which
-    may add distorted rows, if given) and of its held-out part (``transform`` only).
-
-    ``progress(source, done, total)`` counts training images. Raises DatasetError
-    when no source has a usable image.
-    """
-    rows, held, records, problems = [], {}, [], []
-    for source in sources:
-        training, held_indices = split_indices(source.labels, held_out, seed)
-        name = str(source.spec)
-        report = None if progress is None else partial(progress, name)
-        train = featurise(source, augment or transform, training, n_jobs=n_jobs, progress=report)
-        held[name] = featurise(source, transform, held_indices, n_jobs=n_jobs)
-        skipped = train.problems + held[name].problems
-        used = source.labels[np.unique(train.indices)]
-        records.append(provenance(source, used, len(held[name].y), skipped))
-        problems += source.problems + skipped
-        if len(train.y):
-            rows.append(train)
-    require_data(sum(len(part.y) for part in rows), [source.spec for source in sources])
-    return Imported(
-        X=np.concatenate([part.X for part in rows]),
-        y=np.concatenate([part.y for part in rows]),
-        held_out=held,
-        provenance=records,
-        problems=problems,
-    )
+def split(
+    source: Source, held_out: float = HELD_OUT, seed: int = SPLIT_SEED
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return a source's (training, held-out) item indices: its own fixed held-out part
+    (load_digits' test quarter, every fifth labelled drawing) or ``held_out`` of each
+    digit's items (`split_indices`)."""
+    fixed = source.listing.held_out
+    if fixed is None:
+        return split_indices(source.labels, held_out, seed)
+    fixed = np.sort(np.asarray(fixed, dtype=np.intp))
+    return np.setdiff1d(np.arange(len(source.labels)), fixed), fixed
 
 
 def per_digit(labels: np.ndarray) -> list[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -11,6 +12,9 @@ from PIL import Image, ImageDraw
 from sklearn.metrics import confusion_matrix
 from sklearn.pipeline import Pipeline
 
+from recognizer.ml.datasets import Source
+from recognizer.ml.featurising import Features, Progress, featurise
+from recognizer.ml.listings import Problem
 from recognizer.ml.preprocessing import DigitFeatures
 from recognizer.ml.synthetic import CANVAS, synthetic_digit_sets
 from recognizer.ml.training import digits_split
@@ -98,10 +102,16 @@ def calibration(
 
 
 def evaluate(pipeline: Pipeline, images: Sequence[np.ndarray], labels: np.ndarray) -> Evaluation:
-    """Accuracy, per-class accuracy, confusion matrix and calibration on a set."""
+    """Return the accuracy, per-class accuracy, confusion matrix and calibration on a set."""
+    return scores(pipeline.predict_proba(images), pipeline.classes_, labels)
+
+
+def scores(proba: np.ndarray, classes: np.ndarray, labels: np.ndarray) -> Evaluation:
+    """Return the figures of a set from its predicted probabilities (columns: ``classes``)."""
     labels = np.asarray(labels)
-    proba = pipeline.predict_proba(images)
-    predicted = pipeline.classes_[proba.argmax(axis=1)]
+    if not len(labels):
+        return Evaluation(accuracy=0.0, per_class=[0.0] * 10, confusion=[[0] * 10] * 10, ece=0.0)
+    predicted = classes[proba.argmax(axis=1)]
     cm = confusion_matrix(labels, predicted, labels=np.arange(10))
     per_class = cm.diagonal() / np.maximum(cm.sum(axis=1), 1)
     ece, table = calibration(proba, labels)
@@ -115,10 +125,32 @@ def evaluate(pipeline: Pipeline, images: Sequence[np.ndarray], labels: np.ndarra
     )
 
 
-def _cell_image(features: np.ndarray, cell: int) -> Image.Image:
-    """An 8x8 feature row (0..16) as a dark-on-white picture with square cells."""
-    grey = (255 - np.clip(features.reshape(8, 8), 0, 16) * (255 / 16)).astype(np.uint8)
-    return Image.fromarray(grey, "L").resize((8 * cell, 8 * cell), Image.Resampling.NEAREST)
+def score_source(
+    pipeline: Pipeline,
+    source: Source,
+    indices: np.ndarray | None = None,
+    *,
+    features: Features | None = None,
+    n_jobs: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[Evaluation, list[Problem]]:
+    """Return the figures of a pipeline on a source's items (``indices``; default all),
+    decoded and preprocessed a batch at a time, and what was skipped. ``features``:
+    the items' rows as this pipeline's preprocessing made them already."""
+    if features is None:
+        features = featurise(
+            source, pipeline[:1].transform, indices, n_jobs=n_jobs, progress=progress
+        )
+    proba = pipeline[1:].predict_proba(features.X) if len(features.y) else np.zeros((0, 10))
+    return scores(proba, pipeline.classes_, features.y), features.problems
+
+
+def _cell_image(features: np.ndarray, side: int) -> Image.Image:
+    """Return a feature row (grid x grid cells, 0..16) as a dark-on-white picture
+    ``side`` pixels wide, cells square."""
+    grid = math.isqrt(len(features))
+    grey = (255 - np.clip(features.reshape(grid, grid), 0, 16) * (255 / 16)).astype(np.uint8)
+    return Image.fromarray(grey, "L").resize((side, side), Image.Resampling.NEAREST)
 
 
 def contact_sheet(
@@ -128,7 +160,8 @@ def contact_sheet(
     n_references: int = 4,
     cell: int = 10,
 ) -> bytes:
-    """PNG with one row per drawing: the drawing, its 8x8 features, the guess with its
+    """Return a PNG with one row per drawing: the drawing, its features (``cell`` pixels
+    a cell of an 8x8 grid; finer grids share the same width), the guess with its
     probability, and the features of training samples of the drawing's true class."""
     features: DigitFeatures = pipeline.named_steps["features"]
     X_train, _, y_train, _ = digits_split()
@@ -143,7 +176,7 @@ def contact_sheet(
         top = gap + row * (side + gap)
         drawing = Image.fromarray((255 - np.clip(image, 0, 1) * 255).astype(np.uint8), "L")
         sheet.paste(drawing.resize((side, side), Image.Resampling.BILINEAR), (gap, top))
-        sheet.paste(_cell_image(feats[row], cell), (2 * gap + side, top))
+        sheet.paste(_cell_image(feats[row], side), (2 * gap + side, top))
         guess = int(pipeline.classes_[proba[row].argmax()])
         mark = "ok" if guess == label else "WRONG"
         text = f"true {label}\nguess {guess}\np={proba[row].max():.2f}\n{mark}"
@@ -151,7 +184,7 @@ def contact_sheet(
         refs = X_train[y_train == label][:n_references]
         for j, ref in enumerate(features.transform(refs)):
             left = 3 * gap + 2 * side + 6 * cell + j * (side + gap)
-            sheet.paste(_cell_image(ref, cell), (left, top))
+            sheet.paste(_cell_image(ref, side), (left, top))
     buf = io.BytesIO()
     sheet.save(buf, "PNG")
     return buf.getvalue()

@@ -1,16 +1,20 @@
-"""Build and train the recognition pipeline from load_digits (and users' corrections).
+"""Build and train the recognition pipeline from data sets: load_digits unless told otherwise.
 
 The saved model is a single `Pipeline` from ink images to a digit: its first
-step ("features") is the preprocessing, then the classifier. Only load_digits
-(augmented) and drawings people corrected are ever trained on.
+step ("features") is the preprocessing, then the classifier. Every source
+keeps a part out of training (load_digits its test quarter, the history every
+fifth labelled drawing, an imported source a seeded share of each digit);
+the rest is featurised a batch at a time (`featurising`), with distorted
+copies of each image where the data are few.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -19,19 +23,27 @@ from sklearn.metrics import accuracy_score, classification_report
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from recognizer.ml import artifacts
-from recognizer.ml.augmentation import augmented_features
+from recognizer.ml import artifacts, datasets, featurising
+from recognizer.ml.augmentation import Augmenter, render_large
+from recognizer.ml.datasets import HELD_OUT, Source
 from recognizer.ml.ensemble import MLPEnsemble
-from recognizer.ml.preprocessing import DigitFeatures
+from recognizer.ml.listings import DIGITS_SPLIT_SEED, DIGITS_TEST_SHARE, Problem
+from recognizer.ml.preprocessing import GRID, DigitFeatures
 
-DEFAULT_FACTOR = 20  # distorted copies per training image: the full setting
+DEFAULT_FACTOR = 20  # distorted copies per load_digits training image: the full setting
 FAST_FACTOR = 1  # with FAST_CLASSIFIER: a few seconds, for tests
 FAST_CLASSIFIER = {"n_members": 1, "max_iter": 30}
-FAST_OPTIONS = {"factor": FAST_FACTOR, "classifier_params": FAST_CLASSIFIER, "cv_folds": 2}
-DIGITS_TRAINING_IMAGES = 1347  # load_digits' 75% training split
+FAST_OPTIONS = {
+    "factor": FAST_FACTOR,
+    "import_factor": FAST_FACTOR,
+    "classifier_params": FAST_CLASSIFIER,
+    "cv_folds": 2,
+}
+# Input sizes allowed: each was measured at under 5 ms of CPU per prediction.
+GRIDS = range(8, 21)
 EXTRA_REPEAT = 10  # how much one user-corrected drawing weighs vs one source image
 
-Stage = Callable[[str, int, int], None]  # progress(stage, done, total) of a training
+Stage = featurising.Stage  # progress(stage, done, total) of a training
 
 
 @dataclass
@@ -39,92 +51,87 @@ class TrainingResult:
     pipeline: Pipeline
     metadata: dict[str, Any]
     test_report: str  # classification report on the held-out 25% of load_digits
+    held_out: dict[str, featurising.Features]  # each source's held-out part, as featurised
+    problems: list[Problem]  # what was skipped, in every source
 
 
 def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """load_digits as ink images (0..1): X_train, X_test, y_train, y_test.
+    """Return load_digits as ink images (0..1): X_train, X_test, y_train, y_test.
 
     The 25% test split (random_state=42) is never trained on, nor distorted.
     """
     digits = load_digits()
-    return train_test_split(digits.images / 16.0, digits.target, test_size=0.25, random_state=42)
+    return train_test_split(
+        digits.images / 16.0,
+        digits.target,
+        test_size=DIGITS_TEST_SHARE,
+        random_state=DIGITS_SPLIT_SEED,
+    )
 
 
-def build_pipeline(**classifier_params: Any) -> Pipeline:
-    """The untrained pipeline: 8x8 features, then the MLP ensemble."""
+def build_pipeline(grid: int = GRID, **classifier_params: Any) -> Pipeline:
+    """Return the untrained pipeline: grid x grid features, then the MLP ensemble."""
+    if grid not in GRIDS:
+        raise ValueError(f"the input size must be {GRIDS[0]} to {GRIDS[-1]} cells a side")
     return Pipeline(
-        [("features", DigitFeatures()), ("classifier", MLPEnsemble(**classifier_params))]
-    )
-
-
-def accuracy(pipeline: Pipeline, images: Sequence[np.ndarray], labels: Sequence[int]) -> float:
-    return float(accuracy_score(labels, pipeline.predict(list(images))))
-
-
-@dataclass
-class TrainingRows:
-    """Feature rows to train on, with their labels and their groups: an image
-    and its distorted copies are one group, as are the repeats of one drawing,
-    so calibration folds hold out whole groups, never a copy of a row trained on."""
-
-    X: np.ndarray
-    y: np.ndarray
-    groups: np.ndarray
-    originals: np.ndarray  # indices of the undistorted load_digits images
-
-
-def training_rows(
-    features: DigitFeatures,
-    *,
-    factor: int,
-    seed: int,
-    n_jobs: int | None,
-    extra_images: Sequence[np.ndarray],
-    extra_labels: Sequence[int],
-    extra_repeat: int,
-    progress: Stage,
-) -> TrainingRows:
-    """Return the 75% training split of load_digits, each image followed by
-    ``factor`` distorted copies, then each extra drawing ``extra_repeat`` times."""
-    if len(extra_images) != len(extra_labels):
-        raise ValueError("extra_images and extra_labels differ in length")
-    images, _, labels, _ = digits_split()
-    X, y = augmented_features(
-        images,
-        labels,
-        features,
-        factor=factor,
-        seed=seed,
-        n_jobs=n_jobs,
-        progress=lambda done, total: progress("augment", done, total),
-    )
-    # Corrected drawings are preprocessed like live ones, not distorted.
-    extra_X = np.repeat(features.transform(extra_images), extra_repeat, axis=0)
-    extra_y = np.repeat(np.asarray(extra_labels, dtype=y.dtype), extra_repeat)
-    sources = len(images) + len(extra_images)
-    groups = np.concatenate(
         [
-            np.repeat(np.arange(len(images)), factor + 1),
-            np.repeat(np.arange(len(images), sources), extra_repeat),
+            ("features", DigitFeatures(grid=grid)),
+            ("classifier", MLPEnsemble(**classifier_params)),
         ]
     )
-    return TrainingRows(
-        X=np.concatenate([X, extra_X]),
-        y=np.concatenate([y, extra_y]),
-        groups=groups,
-        originals=np.arange(0, len(X), factor + 1),
-    )
 
 
-def cv_accuracy(classifier: MLPEnsemble, rows: TrainingRows) -> float | None:
-    """Return the accuracy of the held-out guesses on the undistorted load_digits images."""
+def input_grid(metadata: dict) -> int:
+    """Return the grid a model's metadata says its input was counted on (models from
+    before the grid was a parameter used GRID)."""
+    return int(metadata.get("parameters", {}).get("features", {}).get("grid", GRID))
+
+
+def copies_by_source(
+    sources: Sequence[Source], *, factor: int, import_factor: int | None, held_out: float
+) -> dict[str, int]:
+    """Return the distorted copies of each training image, by source: ``factor`` for
+    load_digits, none for the history (its drawings are repeated instead), and for
+    imported sources ``import_factor`` or, if None, what brings all their training
+    images together to about datasets.AUGMENTED_ROWS rows."""
+    imported = [source for source in sources if source.spec.imported]
+    if import_factor is None:
+        images = sum(len(datasets.split(source, held_out)[0]) for source in imported)
+        import_factor = datasets.suggested_factor(images)
+    copies = {"digits": factor, "history": 0}
+    return {source.name: copies.get(source.spec.kind, import_factor) for source in sources}
+
+
+def augmenter(
+    source: Source,
+    *,
+    features: DigitFeatures,
+    copies: dict[str, int],
+    seed: int,
+    history_repeat: int,
+) -> Augmenter:
+    """Return the transform of a source's training images (``copies``: by source name)."""
+    if source.spec.kind == "digits":
+        # The 8x8 images are redrawn large, as people draw, originals included.
+        return Augmenter(
+            features, copies[source.name], seed, redraw=render_large, redraw_original=True
+        )
+    if source.spec.kind == "history":
+        # Corrected drawings are preprocessed like live ones, not distorted.
+        return Augmenter(features, repeat=history_repeat)
+    return Augmenter(features, copies[source.name], seed)
+
+
+def cv_accuracy(classifier: MLPEnsemble, y: np.ndarray, groups: np.ndarray) -> float | None:
+    """Return the accuracy of the held-out guesses on the undistorted training images
+    (the first row of each group)."""
     if classifier.held_out_predictions_ is None:
         return None
-    guesses = classifier.held_out_predictions_[rows.originals]
-    return float(accuracy_score(rows.y[rows.originals], guesses))
+    originals = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    return float(accuracy_score(y[originals], classifier.held_out_predictions_[originals]))
 
 
-def describe(pipeline: Pipeline, factor: int, seed: int) -> dict[str, Any]:
+def describe(pipeline: Pipeline, *, factor: int, held_out: float, seed: int) -> dict[str, Any]:
     """Return the metadata telling how a fitted pipeline was trained and what it learnt."""
     classifier: MLPEnsemble = pipeline.named_steps["classifier"]
     return {
@@ -133,6 +140,7 @@ def describe(pipeline: Pipeline, factor: int, seed: int) -> dict[str, Any]:
             "classifier": classifier.get_params(),
             "features": pipeline.named_steps["features"].get_params(),
             "augmentation_factor": factor,
+            "held_out": held_out,
             "seed": seed,
         },
         "temperature": classifier.temperature_,
@@ -143,75 +151,88 @@ def describe(pipeline: Pipeline, factor: int, seed: int) -> dict[str, Any]:
     }
 
 
-def training_data(factor: int, extra: int, extra_repeat: int) -> dict[str, Any]:
-    """Return what a model learnt from, by source."""
-    sources: dict[str, Any] = {
-        "load_digits training split": {"images": DIGITS_TRAINING_IMAGES, "copies_each": factor}
-    }
-    if extra:
-        sources["corrected drawings"] = {"images": extra, "repeat": extra_repeat}
-    return sources
+def training_data(
+    records: list[dict], copies: dict[str, int], history_repeat: int
+) -> dict[str, dict]:
+    """Return what a model learnt from, by source: each one's provenance and how it was
+    used (distorted copies of each image, or how many times each drawing counts)."""
+    data = {}
+    for record in records:
+        use = (
+            {"repeat": history_repeat}
+            if record["kind"] == "history"
+            else {"copies_each": copies[record["source"]]}
+        )
+        data[record["source"]] = {**record, **use}
+    return data
+
+
+def digits_test_guesses(pipeline: Pipeline) -> tuple[np.ndarray, np.ndarray]:
+    """Return load_digits' held-out quarter's labels and the pipeline's guesses of it."""
+    _, X_test, _, y_test = digits_split()
+    return y_test, pipeline.predict(list(X_test))
 
 
 def train(
+    sources: Sequence[Source] | None = None,
+    *,
     factor: int = DEFAULT_FACTOR,
+    import_factor: int | None = None,
+    history_repeat: int = EXTRA_REPEAT,
+    grid: int = GRID,
+    held_out: float = HELD_OUT,
     seed: int = 0,
     n_jobs: int | None = -1,
-    progress: Stage | None = None,
-    extra_images: Sequence[np.ndarray] = (),
-    extra_labels: Sequence[int] = (),
-    extra_repeat: int = EXTRA_REPEAT,
     cv_folds: int = 3,
     classifier_params: dict[str, Any] | None = None,
+    progress: Stage | None = None,
 ) -> TrainingResult:
-    """Train from nothing: augment the 75% training split, add extras, fit.
+    """Train from nothing on ``sources`` (default: load_digits) and return the result.
 
-    ``n_jobs`` processes (joblib; -1: all cores) share the augmentation and the
-    member fits. ``extra_images`` (users' corrected drawings, as ink arrays)
-    with their ``extra_labels`` each count ``extra_repeat`` times.
-    ``classifier_params`` override MLPEnsemble's defaults (FAST_CLASSIFIER with
-    FAST_FACTOR trains in seconds). With ``cv_folds`` >= 2, the classifier's
-    calibration folds give its temperature and the cross-validated accuracy.
-    ``progress(stage, done, total)`` is called for "augment" and "fit".
+    Distorted copies: ``factor`` of each load_digits training image,
+    ``import_factor`` of each imported one (None: see `copies_by_source`); each
+    labelled drawing counts ``history_repeat`` times; ``held_out`` of each
+    imported source is kept out. ``n_jobs`` processes (-1: all cores) share the
+    featurising and the fits. ``classifier_params`` override MLPEnsemble's
+    defaults; ``cv_folds`` >= 2 gives its temperature and the cross-validated
+    accuracy. ``progress(stage, done, total)``: "train:SOURCE",
+    "held-out:SOURCE", "fit". Raises DatasetError if no source has a usable image.
     """
     started = time.perf_counter()
+    sources = sources or [datasets.open_source(datasets.SourceSpec("digits"))]
     report = progress or (lambda stage, done, total: None)
-    pipeline = build_pipeline(
-        **{
-            "random_state": seed,
-            "n_jobs": n_jobs,
-            "calibration_folds": cv_folds,
-            **(classifier_params or {}),
-        }
+    params = {"random_state": seed, "n_jobs": n_jobs, "calibration_folds": cv_folds}
+    pipeline = build_pipeline(grid, **params, **(classifier_params or {}))
+    features = pipeline.named_steps["features"]
+    copies = copies_by_source(
+        sources, factor=factor, import_factor=import_factor, held_out=held_out
     )
-    rows = training_rows(
-        pipeline.named_steps["features"],
-        factor=factor,
-        seed=seed,
+    imported = featurising.import_sources(
+        sources,
+        features.transform,
+        augment=partial(
+            augmenter, features=features, copies=copies, seed=seed, history_repeat=history_repeat
+        ),
+        held_out=held_out,
         n_jobs=n_jobs,
-        extra_images=extra_images,
-        extra_labels=extra_labels,
-        extra_repeat=extra_repeat,
         progress=report,
     )
     report("fit", 0, 1)
-    classifier = pipeline.named_steps["classifier"].fit(rows.X, rows.y, groups=rows.groups)
+    classifier = pipeline["classifier"].fit(imported.X, imported.y, groups=imported.groups)
     report("fit", 1, 1)
-    _, X_test, _, y_test = digits_split()
-    predicted = pipeline.predict(list(X_test))
+    y_test, predicted = digits_test_guesses(pipeline)
+    data = training_data(imported.provenance, copies, history_repeat)
+    history = data.get("history", {}).get("images", 0)
     metadata = {
-        **describe(pipeline, factor, seed),
-        "cv_accuracy": cv_accuracy(classifier, rows),
-        "training_data": training_data(factor, len(extra_labels), extra_repeat),
-        "training_samples": len(rows.y),
-        "history_samples": len(extra_labels),
-        "history_repeat": extra_repeat if len(extra_labels) else 0,
+        **describe(pipeline, factor=factor, held_out=held_out, seed=seed),
+        "cv_accuracy": cv_accuracy(classifier, imported.y, imported.groups),
+        "training_data": data,
+        "training_samples": len(imported.y),
+        "history_samples": history,
+        "history_repeat": history_repeat if history else 0,
         "test_samples": len(y_test),
         "test_accuracy": float(accuracy_score(y_test, predicted)),
         "train_seconds": round(time.perf_counter() - started, 1),
     }
-    return TrainingResult(
-        pipeline=pipeline,
-        metadata=metadata,
-        test_report=classification_report(y_test, predicted, digits=4),
-    )
+    test_report = classification_report(y_test, predicted, digits=4)
+    return TrainingResult(pipeline, metadata, test_report, imported.held_out, imported.problems)

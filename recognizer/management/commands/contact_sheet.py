@@ -3,19 +3,19 @@ from pathlib import Path
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recognizer import retraining
 from recognizer.ml import evaluation, synthetic
 from recognizer.ml.decoding import DecodingError
 from recognizer.ml.serving import ModelUnavailable
+from recognizer.model_evaluation import decode_ink
 from recognizer.model_service import load_version
 
 
 class Command(BaseCommand):
     help = (
         "Write a PNG sheet to check the preprocessing by eye: per row, a drawing, "
-        "the 8x8 features the model sees, the guess, and training samples of the "
-        "same digit as the model sees them. The drawings are synthetic pen strokes, "
-        "or your own PNG files."
+        "the features the model sees (its 8x8 or larger grid), the guess, and "
+        "training samples of the same digit as the model sees them. The drawings are "
+        "synthetic pen strokes, or your own PNG files."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -56,7 +56,7 @@ class Command(BaseCommand):
             )
             pngs = sets[options["background"]]
         try:
-            images = [retraining.decode_ink(png) for png in pngs]
+            images = [decode_ink(png) for png in pngs]
         except DecodingError as error:
             raise CommandError(f"A drawing could not be read: {error}") from None
         sheet = evaluation.contact_sheet(pipeline, images, np.asarray(labels))

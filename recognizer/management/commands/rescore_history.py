@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from recognizer import rescoring
-from recognizer.management.commands.train_model import ProgressBar
+from recognizer.management.progress import ProgressBar
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.model_service import load_version
 

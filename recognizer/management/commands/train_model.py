@@ -2,56 +2,23 @@ import getpass
 import socket
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from recognizer import retraining, selectors
-from recognizer.ml import evaluation, training
+from recognizer.drawings import StorageUnavailable
+from recognizer.management.progress import LABEL_WIDTH, ProgressBar
+from recognizer.ml import datasets, evaluation, training
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.model_service import NO_MODEL, load_version
 from recognizer.templatetags.recognizer_format import percent
 
-STAGE_NAMES = {
-    "augment": "distorting and preprocessing load_digits",
-    "fit": "fitting and calibrating",
-}
-
-
-class ProgressBar:
-    """One line per training stage, redrawn in place on a terminal; elsewhere
-    (logs, CI) printed only at each tenth so the output stays short."""
-
-    width = 30
-
-    def __init__(self, stream: OutputWrapper):
-        self.stream = stream
-        self.interactive = stream.isatty()
-        self.stage = ""
-        self.shown_tenths = -1
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage != self.stage:
-            self.stage, self.shown_tenths = stage, -1
-        tenths = 10 * done // max(total, 1)
-        if not self.interactive and tenths == self.shown_tenths:
-            return
-        self.shown_tenths = tenths
-        filled = self.width * done // max(total, 1)
-        bar = "#" * filled + "." * (self.width - filled)
-        label = STAGE_NAMES.get(stage, stage)
-        line = f"  {label:40} [{bar}] {done}/{total}"
-        if self.interactive:
-            self.stream.write("\r" + line, ending="\n" if done >= total else "")
-        else:
-            self.stream.write(line)
-        self.stream.flush()
-
 
 class Command(BaseCommand):
     help = (
-        "Train the digit recognizer on scikit-learn's digits set, augmented with "
-        "distorted copies (and, with --with-history, on the drawings people "
-        "corrected), evaluate it, save it as a new version in the model registry, and put "
-        "it in service unless it is worse than the model in service."
+        "Train the digit recognizer on data sets (scikit-learn's digits unless --dataset "
+        "says otherwise), with distorted copies of each image where the data are few, "
+        "evaluate it, save it as a new version in the model registry, and put it in "
+        "service unless it is worse than the model in service on a held-out set."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -60,6 +27,7 @@ class Command(BaseCommand):
             action="store_true",
             help="Do nothing if a usable model is already in service (used by `make run`).",
         )
+        self.add_data_arguments(parser)
         parser.add_argument(
             "--if-fast",
             action="store_true",
@@ -67,21 +35,12 @@ class Command(BaseCommand):
             "in the background to replace its first, quick model).",
         )
         parser.add_argument(
-            "--with-history",
-            action="store_true",
-            help="Also learn from labelled drawings (a fifth of them is held out to judge by).",
-        )
-        parser.add_argument(
-            "--history-repeat",
-            type=int,
-            default=None,
-            help=f"Times each labelled drawing counts (default HISTORY_REPEAT, "
-            f"now {settings.HISTORY_REPEAT}).",
-        )
-        parser.add_argument(
+            "--activate",
             "--force",
+            dest="activate",
             action="store_true",
-            help="Put the new model in service even if it is worse than the current one.",
+            help="Put the new model in service even if it is worse than the current one "
+            "(the comparison is still printed). --force is the old name.",
         )
         parser.add_argument(
             "--fast",
@@ -94,63 +53,138 @@ class Command(BaseCommand):
             help="Do not evaluate on the drawing-like sets (saves about 30 seconds).",
         )
 
+    def add_data_arguments(self, parser: CommandParser) -> None:
+        """Add the options that choose what to learn from, and how."""
+        parser.add_argument(
+            "--dataset",
+            action="append",
+            default=[],
+            metavar="SOURCE",
+            help="Learn from this data set; repeat to combine several: digits (scikit-learn's, "
+            "the default), history (the labelled drawings), folder:PATH (sub-folders 0-9 of "
+            "PNG/JPEG/WebP images), idx:IMAGES,LABELS (MNIST's files, gzipped or not), "
+            "csv:PATH (a label column and one column per pixel).",
+        )
+        parser.add_argument(
+            "--with-history",
+            action="store_true",
+            help="Also learn from the labelled drawings: the same as adding --dataset history "
+            "(without --dataset: digits and history). A fifth of them is held out to judge by.",
+        )
+        parser.add_argument(
+            "--history-repeat",
+            type=int,
+            metavar="N",
+            default=None,
+            help=f"Times each labelled drawing counts (default HISTORY_REPEAT, "
+            f"now {settings.HISTORY_REPEAT}).",
+        )
+        parser.add_argument(
+            "--grid",
+            type=int,
+            metavar="N",
+            default=training.GRID,
+            help=f"Input size: the drawing is counted on a grid of N x N cells "
+            f"({training.GRIDS[0]}-{training.GRIDS[-1]}; default {training.GRID}, "
+            "as load_digits).",
+        )
+        parser.add_argument(
+            "--held-out",
+            type=float,
+            default=datasets.HELD_OUT,
+            metavar="SHARE",
+            help=f"Share of each imported data set kept out of training to judge by "
+            f"(default {datasets.HELD_OUT}, the same items every time).",
+        )
+        parser.add_argument(
+            "--factor",
+            type=int,
+            metavar="N",
+            default=None,
+            help="Distorted copies of each imported image (default: by data size, about "
+            f"{datasets.AUGMENTED_ROWS:,} rows in all; none from that many images). "
+            "load_digits gets TRAINING_AUGMENTATION_FACTOR "
+            f"(now {settings.TRAINING_AUGMENTATION_FACTOR}).",
+        )
+
     def handle(self, *args: object, **options: object) -> None:
-        if options["if_missing"]:
-            try:
-                current = load_version()
-            except ModelUnavailable as error:
-                if str(error) != NO_MODEL:  # one serves, but cannot: say why
-                    self.stdout.write(f"{error} Training a new one.")
-            else:
-                self.stdout.write(f"Model {current.version} is in service; not training.")
-                return
-        if options["if_fast"]:
-            current = selectors.model_version_in_service()
-            if current is not None and not current.metadata.get("fast"):
-                self.stdout.write(f"Model {current} is fully trained and in service; not training.")
-                return
+        if options["if_missing"] and self.model_in_service():
+            return
+        if options["if_fast"] and self.model_fully_trained():
+            return
         self.check_settings(options)
-        factor = training.FAST_FACTOR if options["fast"] else settings.TRAINING_AUGMENTATION_FACTOR
         self.stdout.write(
-            "Training the digit recognizer (an ensemble of small neural networks) on "
-            f"load_digits and {factor} distorted {'copy' if factor == 1 else 'copies'} "
-            f"of each image{', fast setting' if options['fast'] else ''}..."
+            "Training the digit recognizer (an ensemble of small neural networks, "
+            f"{options['grid']}x{options['grid']} input"
+            f"{', fast setting' if options['fast'] else ''})..."
         )
-        outcome = retraining.train_model(
-            trained_by=f"manage.py train_model ({getpass.getuser()}@{socket.gethostname()})",
-            with_history=options["with_history"],
-            history_repeat=options["history_repeat"],
-            force=options["force"],
-            fast=options["fast"],
-            run_evaluation=not options["skip_evaluation"],
-            message=self.stdout.write,
-            progress=ProgressBar(self.stdout),
-        )
+        try:
+            outcome = retraining.train_model(
+                trained_by=f"manage.py train_model ({getpass.getuser()}@{socket.gethostname()})",
+                sources=options["dataset"],
+                with_history=options["with_history"],
+                history_repeat=options["history_repeat"],
+                factor=options["factor"],
+                grid=options["grid"],
+                held_out=options["held_out"],
+                activate=options["activate"],
+                fast=options["fast"],
+                run_evaluation=not options["skip_evaluation"],
+                message=self.stdout.write,
+                progress=ProgressBar(self.stdout),
+            )
+        except (ValueError, StorageUnavailable) as error:
+            # A data set that cannot be used (DatasetError), or too few images of a
+            # digit for the calibration folds.
+            raise CommandError(str(error)) from None
         self.write_report(outcome)
         self.write_verdict(outcome)
+
+    def model_in_service(self) -> bool:
+        """Return whether a usable model serves (saying so), or say why a new one is needed."""
+        try:
+            current = load_version()
+        except ModelUnavailable as error:
+            if str(error) != NO_MODEL:  # one serves, but cannot: say why
+                self.stdout.write(f"{error} Training a new one.")
+            return False
+        self.stdout.write(f"Model {current.version} is in service; not training.")
+        return True
+
+    def model_fully_trained(self) -> bool:
+        """Return whether the model in service is a full one (saying so), not a quick one."""
+        current = selectors.model_version_in_service()
+        if current is None or current.metadata.get("fast"):
+            return False
+        self.stdout.write(f"Model {current} is fully trained and in service; not training.")
+        return True
 
     def check_settings(self, options: dict) -> None:
         if options["history_repeat"] is not None and options["history_repeat"] < 1:
             raise CommandError("--history-repeat must be at least 1.")
+        if options["grid"] not in training.GRIDS:
+            raise CommandError(
+                f"--grid must be {training.GRIDS[0]} to {training.GRIDS[-1]}: larger inputs "
+                "were not measured to predict within 5 ms."
+            )
+        if not 0 <= options["held_out"] < 1:
+            raise CommandError("--held-out must be a share from 0 to below 1, such as 0.1.")
+        if options["factor"] is not None and options["factor"] < 0:
+            raise CommandError("--factor must be 0 or more.")
         if settings.TRAINING_AUGMENTATION_FACTOR < 0:
             raise CommandError("TRAINING_AUGMENTATION_FACTOR must be 0 or more.")
         if settings.TRAINING_JOBS == 0 or settings.TRAINING_JOBS < -1:
             raise CommandError("TRAINING_JOBS must be -1 (every core) or at least 1.")
 
     def write_report(self, outcome: retraining.TrainingOutcome) -> None:
-        if outcome.history_skipped:
-            self.stdout.write(
-                self.style.WARNING(
-                    f"{outcome.history_skipped} labelled drawings were skipped "
-                    "(file missing or unreadable)."
-                )
-            )
+        for line in datasets.describe_problems(outcome.problems):
+            self.stdout.write(self.style.WARNING(line))
         metadata = outcome.result.metadata
         self.stdout.write("")
         if metadata["cv_accuracy"] is not None:
             self.stdout.write(
                 f"Cross-validated accuracy ({metadata['cv_folds']} folds of the training "
-                f"split): {percent(metadata['cv_accuracy'], 2)}"
+                f"images): {percent(metadata['cv_accuracy'], 2)}"
             )
         self.stdout.write(
             f"On the held-out 25% of load_digits ({metadata['test_samples']} images):"
@@ -164,8 +198,16 @@ class Command(BaseCommand):
 
     def write_verdict(self, outcome: retraining.TrainingOutcome) -> None:
         new = outcome.model_version.version
+        seconds = outcome.result.metadata["train_seconds"]
+        if outcome.activated and outcome.comparison.new_is_worse:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Model {new} is worse than {outcome.previous_version} on at least one set "
+                    f"above, and was put in service as asked (--activate)."
+                )
+            )
+            return
         if outcome.activated:
-            seconds = outcome.result.metadata["train_seconds"]
             self.stdout.write(
                 self.style.SUCCESS(f"Model {new} trained in {seconds:.1f} s and put in service.")
             )
@@ -175,17 +217,18 @@ class Command(BaseCommand):
                 f"Model {new} is worse than {outcome.previous_version} on at least one "
                 f"set above (by more than {retraining.TOLERANCE:.0%}): saved, but NOT put "
                 f"in service. Activate it anyway with `manage.py activate_model {new}` "
-                "or train with --force."
+                "or train with --activate."
             )
         )
 
     def write_comparison(self, outcome: retraining.TrainingOutcome) -> None:
         current = outcome.previous_version or "none"
         new = outcome.model_version.version
-        self.stdout.write(f"{'accuracy on':30} {'samples':>8} {current:>14} {new:>14}")
+        self.stdout.write(f"{'accuracy on':{LABEL_WIDTH}} {'samples':>8} {current:>14} {new:>14}")
         for name, samples, current_accuracy, new_accuracy in outcome.comparison.rows:
+            shown = name if len(name) <= LABEL_WIDTH else "…" + name[-(LABEL_WIDTH - 1) :]
             self.stdout.write(
-                f"{name:30} {samples:8d} {percent(current_accuracy, 2):>14} "
+                f"{shown:{LABEL_WIDTH}} {samples:8d} {percent(current_accuracy, 2):>14} "
                 f"{percent(new_accuracy, 2):>14}"
             )
         self.stdout.write("")

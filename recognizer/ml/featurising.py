@@ -1,0 +1,207 @@
+"""From listed sources to feature rows: decoded a batch at a time, in parallel, never all at once.
+
+`featurise` turns the items of one source into feature rows through a
+transform (the pipeline's preprocessing, or an augmenting one that also
+makes distorted copies); `import_sources` does it for the training part and
+the held-out part of every source of a data set, and records what each
+gave. Only feature rows are kept: the ink of more than a few batches, or a
+distorted image, never sits in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
+
+from recognizer.ml.datasets import (
+    HELD_OUT,
+    SPLIT_SEED,
+    Source,
+    provenance,
+    require_data,
+    split,
+)
+from recognizer.ml.listings import Problem
+
+BATCH_SIZE = 500  # images decoded at a time: 500 canvas-sized drawings are ~150 MB of ink
+# Rows an augmenting batch makes: small enough that a few thousand distortions
+# share the cores evenly, large enough that each batch's overhead is noise.
+BATCH_ROWS = 2000
+
+Transform = Callable[[list[np.ndarray]], np.ndarray]
+Progress = Callable[[int, int], None]
+Stage = Callable[[str, int, int], None]  # progress(stage, done, total)
+
+
+@dataclass
+class Features:
+    """Feature rows of a source's items, their labels and indices, and the items skipped."""
+
+    X: np.ndarray
+    y: np.ndarray
+    indices: np.ndarray
+    problems: list[Problem]
+
+
+def batches(
+    source: Source, indices: np.ndarray | None = None, batch_size: int = BATCH_SIZE
+) -> Iterator[tuple[list[int], list[np.ndarray], list[Problem]]]:
+    """Yield (indices, ink images, problems) of the items asked for, ``batch_size`` at a time."""
+    indices = np.arange(len(source.labels)) if indices is None else np.sort(indices)
+    for start in range(0, len(indices), batch_size):
+        kept, images, problems = [], [], []
+        for index, loaded in source.listing.load(indices[start : start + batch_size]):
+            if isinstance(loaded, Problem):
+                problems.append(loaded)
+            else:
+                kept.append(index)
+                images.append(loaded)
+        yield kept, images, problems
+
+
+def batch_size_for(transform: Transform) -> int:
+    """Return how many images a batch holds for ``transform``: fewer when it makes
+    several rows per image (its ``rows_per_image``), at most BATCH_SIZE."""
+    rows = max(int(getattr(transform, "rows_per_image", 1)), 1)
+    return max(1, min(BATCH_SIZE, BATCH_ROWS // rows))
+
+
+def _featurise_loaded(
+    loaded: tuple[list[int], list[np.ndarray], list[Problem]],
+    labels: np.ndarray,
+    transform: Transform,
+) -> Features:
+    """Return the features of one loaded batch (``labels``: of its kept items)."""
+    kept, images, problems = loaded
+    # One BLAS thread per worker: the workers already use the cores.
+    with threadpool_limits(1):
+        X = transform(images) if images else None
+    # An augmenting transform returns several rows per image, an image's rows together.
+    repeat = len(X) // len(kept) if images else 0
+    return Features(
+        X, np.repeat(labels, repeat), np.repeat(np.asarray(kept, dtype=np.intp), repeat), problems
+    )
+
+
+def _featurise_batch(source: Source, indices: np.ndarray, transform: Transform) -> Features:
+    """Return the features of one batch, loaded where this runs (a worker process)."""
+    ((kept, images, problems),) = batches(source, indices, batch_size=len(indices))
+    return _featurise_loaded((kept, images, problems), source.labels[kept], transform)
+
+
+def _jobs(source: Source, chunks: list[np.ndarray], transform: Transform) -> Iterator:
+    """Yield one job per chunk. Images already in memory are taken here, a batch at a
+    time, so a worker receives its batch rather than a copy of the whole source."""
+    for chunk in chunks:
+        if source.listing.in_memory:
+            loaded = next(batches(source, chunk, batch_size=len(chunk)))
+            yield delayed(_featurise_loaded)(loaded, source.labels[loaded[0]], transform)
+        else:
+            yield delayed(_featurise_batch)(source, chunk, transform)
+
+
+def featurise(
+    source: Source,
+    transform: Transform,
+    indices: np.ndarray | None = None,
+    *,
+    batch_size: int | None = None,
+    n_jobs: int | None = None,
+    progress: Progress | None = None,
+) -> Features:
+    """Return the features (``transform`` of the ink) of the items asked for, by batches.
+
+    Batches (of `batch_size_for` the transform, unless given) run in
+    ``n_jobs`` processes; ``progress(done, total)`` counts items. A
+    ``transform`` may return k rows per image (an image and k - 1 distorted
+    copies, one image's rows together): labels and indices are repeated to match.
+    """
+    indices = np.arange(len(source.labels)) if indices is None else np.sort(indices)
+    size = batch_size or batch_size_for(transform)
+    chunks = [indices[start : start + size] for start in range(0, len(indices), size)]
+    parts, done = [], 0
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(_jobs(source, chunks, transform))
+    for part, chunk in zip(results, chunks, strict=True):
+        parts.append(part)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(indices))
+    rows = [part.X for part in parts if part.X is not None]
+    return Features(
+        X=np.concatenate(rows) if rows else np.zeros((0, 0)),
+        y=np.concatenate([part.y for part in parts]) if parts else np.zeros(0, dtype=np.int64),
+        indices=np.concatenate([p.indices for p in parts]) if parts else np.zeros(0, np.intp),
+        problems=[problem for part in parts for problem in part.problems],
+    )
+
+
+@dataclass
+class Imported:
+    """The training rows of every source, each source's held-out part, and what was skipped.
+
+    ``groups`` numbers the images across sources: an image's rows (with its
+    distorted copies or repeats) share one, so that cross-validation holds
+    them out together.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    held_out: dict[str, Features]  # by source, as its SOURCE text
+    provenance: list[dict]
+    problems: list[Problem]
+
+
+def import_sources(
+    sources: Sequence[Source],
+    transform: Transform,
+    *,
+    augment: Callable[[Source], Transform] | None = None,
+    held_out: float = HELD_OUT,
+    seed: int = SPLIT_SEED,
+    n_jobs: int | None = None,
+    progress: Stage | None = None,
+) -> Imported:
+    """Return the features of each source's training part (through ``augment(source)``,
+    which may add distorted rows, if given) and of its held-out part (``transform`` only).
+
+    ``progress(stage, done, total)`` counts images, stage "train:SOURCE" or
+    "held-out:SOURCE". Raises DatasetError when no source has a usable image.
+    """
+    rows, held, records, problems, offset = [], {}, [], [], 0
+    for source in sources:
+        training, held_indices = split(source, held_out, seed)
+        train_transform = transform if augment is None else augment(source)
+        report = _stage(progress, f"train:{source.name}")
+        train = featurise(source, train_transform, training, n_jobs=n_jobs, progress=report)
+        report = _stage(progress, f"held-out:{source.name}")
+        held[source.name] = featurise(
+            source, transform, held_indices, n_jobs=n_jobs, progress=report
+        )
+        skipped = train.problems + held[source.name].problems
+        used = source.labels[np.unique(train.indices)]
+        records.append(provenance(source, used, len(held[source.name].y), skipped))
+        problems += source.problems + skipped
+        if len(train.y):
+            rows.append((train, train.indices + offset))
+        offset += len(source.labels)
+    require_data(sum(len(part.y) for part, _ in rows), [source.spec for source in sources])
+    return Imported(
+        X=np.concatenate([part.X for part, _ in rows]),
+        y=np.concatenate([part.y for part, _ in rows]),
+        groups=np.concatenate([groups for _, groups in rows]),
+        held_out=held,
+        provenance=records,
+        problems=problems,
+    )
+
+
+def _stage(progress: Stage | None, stage: str) -> Progress | None:
+    """Return ``progress`` bound to one stage (None without progress)."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(stage, done, total)

@@ -1,0 +1,76 @@
+"""Scores of a model: on the drawing-like evaluation sets and on any data set.
+
+The figures are printed by `evaluate_model` and `train_model` and kept with
+the model in the registry (shown by /api/model/).
+"""
+
+from collections.abc import Sequence
+from functools import partial
+
+import numpy as np
+from django.conf import settings
+
+from recognizer.ml import datasets, evaluation
+from recognizer.ml.datasets import Source
+from recognizer.ml.decoding import decode_drawing
+from recognizer.ml.featurising import Stage
+from recognizer.ml.listings import Problem
+
+# Synthetic drawings per digit and background in the evaluation recorded with
+# each model: about 30 seconds of rendering and scoring for 2,900 drawings.
+EVALUATION_PER_CLASS = 100
+
+
+def decode_ink(data: bytes) -> np.ndarray:
+    """Return the ink array of a drawing's bytes (PNG, JPEG or WebP), decoded as the API does."""
+    return decode_drawing(data, max_side=settings.MAX_IMAGE_SIDE).ink
+
+
+def evaluate(pipeline: object, per_class: int | None = None) -> dict[str, evaluation.Evaluation]:
+    """Return the scores on every drawing-like evaluation set, by set name; ``per_class``
+    synthetic drawings per digit (default EVALUATION_PER_CLASS)."""
+    sets = evaluation.standard_sets(decode_ink, n_per_class=per_class or EVALUATION_PER_CLASS)
+    return {
+        name: evaluation.evaluate(pipeline, images, labels)
+        for name, (images, labels) in sets.items()
+    }
+
+
+def evaluate_sources(
+    *,
+    pipeline: object,
+    sources: Sequence[Source],
+    held_out: float | None,
+    progress: Stage | None = None,
+) -> tuple[dict[str, evaluation.Evaluation], list[Problem]]:
+    """Return the scores on each source, by name (only its held-out part, as training
+    keeps it, if ``held_out`` is a share), and what was skipped. ``progress(stage,
+    done, total)`` counts images, stage "score:SOURCE"."""
+    scores, problems = {}, []
+    for source in sources:
+        indices = None if held_out is None else datasets.split(source, held_out)[1]
+        name = source.name if held_out is None else f"{source.name}, held out"
+        score, skipped = evaluation.score_source(
+            pipeline,
+            source,
+            indices,
+            n_jobs=settings.TRAINING_JOBS,
+            progress=progress and partial(progress, f"score:{source.name}"),
+        )
+        scores[name] = score
+        problems += source.problems + skipped
+    return scores, problems
+
+
+def evaluation_metadata(scores: dict[str, evaluation.Evaluation]) -> dict[str, dict]:
+    """Return the figures kept with a model and shown by /api/model/."""
+    return {
+        name: {
+            "samples": score.n,
+            "accuracy": round(score.accuracy, 4),
+            "per_class": [round(value, 4) for value in score.per_class],
+            "calibration_error": round(score.ece, 4),
+            "confusion": score.confusion,
+        }
+        for name, score in scores.items()
+    }
