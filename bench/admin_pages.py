@@ -3,7 +3,8 @@
 Runs in-process through Django's test client, with production settings
 (DEBUG off unless set) and the database named by DATABASE_URL, logged in as
 a superuser that it creates if there is none. For each page,
-the default list and each filter, it prints the median and slowest time of
+the default list, each filter, the review queue, the model versions and
+the statistics, it prints the median and slowest time of
 several requests, the number of queries, and the slowest query; with
 --explain, that query's plan.
 
@@ -42,35 +43,43 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from recognizer.models import Prediction  # noqa: E402
 
 LIST = "/admin/recognizer/prediction/"
+QUEUE = "/admin/recognizer/predictiontoreview/"
 
 
 def pages() -> list[tuple[str, str]]:
+    """Return (name, address) of each admin page timed."""
     latest = Prediction.objects.aggregate(latest=Max("created_at"))["latest"]
     version = (
         Prediction.objects.order_by("model_version").values_list("model_version", flat=True).first()
     )
     month = f"created_at__year={latest.year}&created_at__month={latest.month}"
+    first_id = Prediction.objects.order_by("id").values_list("id", flat=True)[0]
     return [
-        ("default sort", ""),
-        ("page 2", "?p=2"),
-        ("page 200", "?p=200"),
-        ("sorted by confidence", "?o=4"),
-        ("guess = 3", "?digit__exact=3"),
-        ("label = 3", "?label__exact=3"),
-        ("label empty", "?label__isnull=True"),
-        ("right", "?correct=yes"),
-        ("wrong", "?correct=no"),
-        ("not labelled", "?correct=unknown"),
-        ("model version", f"?model_version={version}"),
-        ("source = api", "?source__exact=api"),
-        ("source = page", "?source__exact=page"),
-        ("year", f"?created_at__year={latest.year}"),
-        ("month", f"?{month}"),
-        ("day", f"?{month}&created_at__day={latest.day}"),
-        ("wrong, in a month", f"?correct=no&{month}"),
-        ("guess = 3, label = 5", "?digit__exact=3&label__exact=5"),
-        ("search an id", f"?q={Prediction.objects.order_by('id').values_list('id', flat=True)[0]}"),
-        ("search a version", f"?q={version}"),
+        ("default sort", LIST),
+        ("page 2", f"{LIST}?p=2"),
+        ("page 200", f"{LIST}?p=200"),
+        ("sorted by confidence", f"{LIST}?o=4"),
+        ("guess = 3", f"{LIST}?digit__exact=3"),
+        ("label = 3", f"{LIST}?label__exact=3"),
+        ("label empty", f"{LIST}?label__isnull=True"),
+        ("right", f"{LIST}?correct=yes"),
+        ("wrong", f"{LIST}?correct=no"),
+        ("not labelled", f"{LIST}?correct=unknown"),
+        ("model version", f"{LIST}?model_version={version}"),
+        ("source = api", f"{LIST}?source__exact=api"),
+        ("source = page", f"{LIST}?source__exact=page"),
+        ("year", f"{LIST}?created_at__year={latest.year}"),
+        ("month", f"{LIST}?{month}"),
+        ("day", f"{LIST}?{month}&created_at__day={latest.day}"),
+        ("wrong, in a month", f"{LIST}?correct=no&{month}"),
+        ("guess = 3, label = 5", f"{LIST}?digit__exact=3&label__exact=5"),
+        ("search an id", f"{LIST}?q={first_id}"),
+        ("search a version", f"{LIST}?q={version}"),
+        ("challenger disagrees", f"{LIST}?challenger=disagree"),
+        ("to review", QUEUE),
+        ("to review, page 20", f"{QUEUE}?p=20"),
+        ("model versions", "/admin/recognizer/modelversion/"),
+        ("statistics", f"{LIST}statistics/"),
     ]
 
 
@@ -100,16 +109,16 @@ def main() -> None:
     client.force_login(user)
 
     print(f"\n{'page':24s} {'median ms':>9s} {'max ms':>7s} {'queries':>7s}  slowest query (ms)")
-    for name, query in pages():
+    for name, address in pages():
         if options.only and options.only not in name:
             continue
-        response = client.get(LIST + query)  # warm-up, and the check
+        response = client.get(address)  # warm-up, and the check
         assert response.status_code == 200, (name, response.status_code)
         times = []
         for _ in range(options.repeat):
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
-                client.get(LIST + query)
+                client.get(address)
                 times.append((time.perf_counter() - started) * 1000)
         slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
         print(
