@@ -8,9 +8,9 @@ Python, so they stay fast with a large history.
 
 import datetime
 from dataclasses import dataclass
+from itertools import pairwise
 
 from django.db.models import Count, F, Max, Min, Q
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from recognizer.models import ModelVersion, Prediction, Rescore
@@ -64,71 +64,78 @@ class HistoryStatistics(LabelledAccuracy):
 
 
 def history_statistics(*, days: int = 30) -> HistoryStatistics:
-    """Return counts and accuracies of the whole history, from three grouped queries."""
-    versions = [
-        VersionAccuracy(
-            version=row["model_version"],
-            total=row["total"],
-            labelled=row["labelled"],
-            correct=row["correct"],
-            first_used=row["first_used"],
-            last_used=row["last_used"],
-        )
-        for row in Prediction.objects.order_by()
-        .values("model_version")
-        .annotate(
-            total=Count("id"),
-            labelled=Count("id", filter=Q(label__isnull=False)),
-            correct=Count("id", filter=CORRECT),
-            first_used=Min("created_at"),
-            last_used=Max("created_at"),
-        )
-        .order_by("-last_used")
-    ]
-
-    confusion = [[0] * 10 for _ in DIGITS]
+    """Return counts and accuracies of the whole history, from grouped queries."""
+    # Labelled rows by version, truth and guess: a scan of their own small index
+    # that gives the confusion matrix and every accuracy below.
+    labelled: dict[str, list[list[int]]] = {}
     for row in (
         Prediction.objects.filter(label__isnull=False)
         .order_by()
-        .values("digit", "label")
+        .values("model_version", "label", "digit")
         .annotate(count=Count("id"))
     ):
-        confusion[row["digit"]][row["label"]] = row["count"]
-    by_digit = [
-        DigitAccuracy(
-            digit=truth,
-            labelled=sum(confusion[guess][truth] for guess in DIGITS),
-            correct=confusion[truth][truth],
-        )
-        for truth in DIGITS
+        matrix = labelled.setdefault(row["model_version"], [[0] * 10 for _ in DIGITS])
+        matrix[row["digit"]][row["label"]] = row["count"]
+    confusion = [
+        [sum(matrix[guess][truth] for matrix in labelled.values()) for truth in DIGITS]
+        for guess in DIGITS
     ]
-
+    versions = versions_used(labelled)
     return HistoryStatistics(
         total=sum(v.total for v in versions),
         labelled=sum(v.labelled for v in versions),
         correct=sum(v.correct for v in versions),
-        by_digit=by_digit,
+        by_digit=[
+            DigitAccuracy(
+                digit=truth,
+                labelled=sum(confusion[guess][truth] for guess in DIGITS),
+                correct=confusion[truth][truth],
+            )
+            for truth in DIGITS
+        ],
         by_version=versions,
         confusion=confusion,
         per_day=drawings_per_day(days),
     )
 
 
+def versions_used(labelled: dict[str, list[list[int]]]) -> list[VersionAccuracy]:
+    """Return each model version's guesses, first and last use, most recently used
+    first, with the accuracy of its confusion matrix in `labelled`."""
+    # Only what the version's own index holds, so counting never reads the rows.
+    rows = (
+        Prediction.objects.order_by()
+        .values("model_version")
+        .annotate(total=Count("id"), first_used=Min("created_at"), last_used=Max("created_at"))
+        .order_by("-last_used")
+    )
+    empty = [[0] * 10 for _ in DIGITS]
+    return [
+        VersionAccuracy(
+            version=row["model_version"],
+            total=row["total"],
+            labelled=sum(map(sum, labelled.get(row["model_version"], empty))),
+            correct=sum(labelled.get(row["model_version"], empty)[d][d] for d in DIGITS),
+            first_used=row["first_used"],
+            last_used=row["last_used"],
+        )
+        for row in rows
+    ]
+
+
 def drawings_per_day(days: int) -> list[tuple[datetime.date, int]]:
     """Return how many drawings were stored on each of the last `days` days (today too)."""
     today = timezone.localdate()
-    first_day = today - datetime.timedelta(days=days - 1)
-    since = timezone.make_aware(datetime.datetime.combine(first_day, datetime.time.min))
-    counts = dict(
-        Prediction.objects.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at"))
-        .order_by()
-        .values_list("day")
-        .annotate(count=Count("id"))
-    )
+    dates = [today - datetime.timedelta(days=n) for n in range(days - 1, -1, -1)]
+    midnights = [
+        timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+        for day in [*dates, today + datetime.timedelta(days=1)]
+    ]
+    # One index range count a day: grouping by TruncDate would cast the date of
+    # every row, which SQLite does by calling back into Python for each.
     return [
-        (day, counts.get(day, 0))
-        for day in (first_day + datetime.timedelta(days=n) for n in range(days))
+        (day, Prediction.objects.filter(created_at__gte=start, created_at__lt=end).count())
+        for day, (start, end) in zip(dates, pairwise(midnights), strict=True)
     ]
 
 

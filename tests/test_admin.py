@@ -1,12 +1,14 @@
 import csv
+import datetime
 import re
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from recognizer import services
+from recognizer import services, statistics
 from recognizer.models import Prediction
 from tests.drawings import ONE, SEVEN, ZERO, canvas_image, data_uri, png_bytes
 
@@ -231,6 +233,23 @@ class TestStatistics:
         assert '<dd id="total-accuracy">50.0%</dd>' in page
         assert page.count('class="heat ') == 100
         assert 'data-count="3"' in page  # today's bar
+
+    def test_drawings_counted_on_the_local_day_they_were_made(self, history, settings):
+        settings.TIME_ZONE = "Europe/Paris"
+        today = timezone.localdate()
+        just_after_midnight = datetime.datetime.combine(
+            today - datetime.timedelta(days=2), datetime.time(0, 30)
+        )
+        Prediction.objects.filter(pk=history["zero"].pk).update(
+            created_at=timezone.make_aware(just_after_midnight)
+        )
+        Prediction.objects.filter(pk=history["seven"].pk).update(
+            created_at=timezone.now() - datetime.timedelta(days=45)
+        )
+        per_day = statistics.drawings_per_day(30)
+        assert len(per_day) == 30 and per_day[-1] == (today, 1)
+        assert per_day[-3] == (today - datetime.timedelta(days=2), 1)
+        assert sum(count for _, count in per_day) == 2  # not the one 45 days old
 
     def test_an_empty_history(self, staff_client):
         response = staff_client.get(self.URL)
