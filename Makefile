@@ -30,7 +30,7 @@ run: $(VENV)/.runtime
 	$(MANAGE) train_model --if-missing --fast --skip-evaluation
 	@mkdir -p var
 	@echo "Training the full model in the background (log: var/training.log); the page says when it takes over."
-	nice -n 15 $(MANAGE) train_model --if-fast > var/training.log 2>&1 &
+	nice -n 15 env $(MANAGE) train_model --if-fast > var/training.log 2>&1 &
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 ## serve: production-like: static files collected, migrate, train if needed, gunicorn on http://$(HOST):$(PORT)

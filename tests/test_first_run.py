@@ -2,6 +2,9 @@
 meanwhile takes over without a restart."""
 
 import io
+import shlex
+import subprocess
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -41,3 +44,20 @@ def test_a_quick_model_serves_first_and_the_full_one_takes_over(no_model, settin
 
     assert "not training" in train("--if-fast")
     assert active().version == full.version
+
+
+def test_make_run_starts_the_background_training_as_written():
+    """The shell line that `make run` leaves running really starts train_model."""
+    project = Path(__file__).resolve().parent.parent
+    dry_run = subprocess.run(
+        ["make", "--dry-run", "--always-make", "--no-print-directory", "run"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(line for line in dry_run.stdout.splitlines() if "--if-fast" in line)
+    command = [*shlex.split(line.partition(">")[0]), "--help"]  # the line, run in the foreground
+    result = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "--if-fast" in result.stdout
