@@ -248,6 +248,23 @@ class TestFigures:
         assert listed == {"challenger right", "unlabelled, disagree", "before", "other challenger"}
         assert "champion and challenger" in response.content.decode()
 
+    def test_the_filtered_list_shows_what_each_guessed(self, staff_client, known_history):
+        page = staff_client.get(PREDICTIONS, {"challenger": "disagree"}).content.decode()
+        assert "Challenger&#x27;s guess" in page
+        assert "6 <small>at 70%</small>" in page  # beside the 5 served
+        unfiltered = staff_client.get(PREDICTIONS).content.decode()
+        assert "Challenger&#x27;s guess" not in unfiltered
+
+    def test_the_change_page_shows_the_challengers_guess(self, staff_client, known_history):
+        disagreed = known_history["unlabelled, disagree"]
+        page = staff_client.get(f"{PREDICTIONS}{disagreed.pk}/change/").content.decode()
+        assert "Challenger, guessing in shadow" in page
+        assert "6 <small>at 70%</small>" in page
+        assert disagreed.challenger_version in page
+        alone = known_history["no shadow"]
+        page = staff_client.get(f"{PREDICTIONS}{alone.pk}/change/").content.decode()
+        assert "Challenger, guessing in shadow" not in page
+
 
 class TestAdmin:
     def test_an_operator_makes_a_challenger_then_promotes_it(

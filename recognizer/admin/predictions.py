@@ -78,6 +78,8 @@ class PredictionAdmin(admin.ModelAdmin):
         "labelled_at",
         "label_source",
         "labelled_by",
+        "challenger",
+        "challenger_version",
     ]
     # The drawing and its label first: a reviewer sees both without scrolling.
     fieldsets = [
@@ -100,6 +102,20 @@ class PredictionAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["recognizer/css/admin.css"]}
         js = ["recognizer/js/review.js"]
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        """Filtered by the challenger's guesses, the list shows them beside the served ones."""
+        if ChallengerFilter.parameter_name in request.GET:
+            at = self.list_display.index("right")
+            return [*self.list_display[:at], "challenger", *self.list_display[at:]]
+        return self.list_display
+
+    def get_fieldsets(self, request: HttpRequest, obj: Prediction | None = None) -> list:
+        if obj is None or obj.challenger_guess is None:
+            return self.fieldsets
+        fields = ["challenger", "challenger_version"]
+        shadow = ("Challenger, guessing in shadow", {"fields": fields})
+        return [*self.fieldsets[:2], shadow, *self.fieldsets[2:]]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
@@ -139,6 +155,13 @@ class PredictionAdmin(admin.ModelAdmin):
     @admin.display(description="confidence", ordering="confidence")
     def confidence_percent(self, prediction: Prediction) -> str:
         return probability(prediction.confidence)
+
+    @admin.display(description="challenger's guess", empty_value="")
+    def challenger(self, prediction: Prediction) -> str | None:
+        guess = prediction.challenger_guess
+        if guess is None:
+            return None
+        return format_html("{} <small>at {}</small>", guess.digit, probability(guess.confidence))
 
     @admin.display(description="✓/✗", empty_value="")
     def right(self, prediction: Prediction) -> str:

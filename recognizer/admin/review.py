@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from recognizer.admin.predictions import PredictionAdmin
 from recognizer.models import Prediction, PredictionToReview
+from recognizer.templatetags.recognizer_format import probability
 
 
 class QueueChangeList(ChangeList):
@@ -55,8 +56,8 @@ class PredictionToReviewAdmin(PredictionAdmin):
     def runner_up(self, prediction: Prediction) -> str:
         """Return the second likeliest digit with its probability."""
         second = sorted(range(10), key=prediction.probabilities.__getitem__)[-2]
-        probability = f"{prediction.probabilities[second]:.0%}"
-        return format_html("{} <small>at {}</small>", second, probability)
+        at = probability(prediction.probabilities[second])
+        return format_html("{} <small>at {}</small>", second, at)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         title = "Drawings to review: nobody has labelled them, least certain guess first"
