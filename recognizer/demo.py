@@ -94,7 +94,7 @@ def demo_predictions(
         created_at = now - timedelta(seconds=age * span)
         from_page = rng.random() < PAGE_SHARE
         label = template.truth if rng.random() < settings.labelled else None
-        label_source = Prediction.LabelSource.SESSION if from_page else Prediction.LabelSource.TOKEN
+        labeller = Prediction.Labeller.SESSION if from_page else Prediction.Labeller.TOKEN
         prediction = Prediction(
             created_at=created_at,
             features=template.features,
@@ -106,7 +106,7 @@ def demo_predictions(
             labelled_at=None
             if label is None
             else created_at + timedelta(minutes=rng.uniform(0.5, 600)),
-            label_source="" if label is None else label_source,
+            labeller="" if label is None else labeller,
             source=Prediction.Source.PAGE if from_page else Prediction.Source.API,
             session_key=rng.choice(sessions) if from_page else "",
         )

@@ -46,7 +46,7 @@ class Prediction(models.Model):
         PAGE = "page", "drawing page"
         API = "api", "API"
 
-    class LabelSource(models.TextChoices):
+    class Labeller(models.TextChoices):
         SESSION = "session", "the person drawing"
         TOKEN = "token", "API caller with the feedback token"
         STAFF = "staff", "staff review"
@@ -95,9 +95,9 @@ class Prediction(models.Model):
         help_text="The digit that was really drawn, if someone said so.",
     )
     labelled_at = models.DateTimeField(null=True, blank=True)
-    label_source = models.CharField(
+    labeller = models.CharField(
         max_length=8,
-        choices=LabelSource.choices,
+        choices=Labeller.choices,
         blank=True,
         default="",
         help_text="Who gave the label; empty while unlabelled.",
@@ -167,6 +167,11 @@ class Prediction(models.Model):
         """Whether the drawing was made in the browser session with this key."""
         return bool(session_key) and session_key == self.session_key
 
+    def label_is_final_for(self, labeller: str) -> bool:
+        """Whether a label from `labeller` is refused: a reviewer's label is final for
+        the person who drew it (page session or feedback token); staff may relabel."""
+        return self.labeller == self.Labeller.STAFF and labeller != self.Labeller.STAFF
+
     @property
     def is_correct(self) -> bool | None:
         """Whether the guess was right, or None while nobody has said."""
@@ -217,12 +222,12 @@ class ModelVersion(models.Model):
     """One trained model: its artifact, how it was made and how good it is.
 
     The version is a prefix of the artifact's SHA-256, so the same model
-    always has the same name. At most one version is active (in service)
+    always has the same name. At most one version is in service
     and at most one is the challenger (guessing in shadow).
     """
 
     class Role(models.TextChoices):
-        ACTIVE = "active", "in service"
+        IN_SERVICE = "active", "in service"
         CHALLENGER = "challenger", "challenger"
 
     version = models.CharField(max_length=12, unique=True)
@@ -307,3 +312,33 @@ class Rescore(models.Model):
 
     def __str__(self) -> str:
         return f"Drawing {self.prediction_id} guessed {self.digit} by {self.model_version}"
+
+
+class LabelChange(models.Model):
+    """One change of a drawing's label: the label given (None: cleared), by whom, when.
+
+    Kept for every change, so that a reviewer can see how a label came to be.
+    """
+
+    prediction = models.ForeignKey(
+        Prediction, on_delete=models.CASCADE, related_name="label_changes"
+    )
+    label = models.PositiveSmallIntegerField(
+        choices=DIGIT_CHOICES, validators=DIGIT_VALIDATORS, null=True, blank=True
+    )
+    labeller = models.CharField(max_length=8, choices=Prediction.Labeller.choices)
+    labelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        given = "cleared" if self.label is None else f"labelled {self.label}"
+        return f"Drawing {self.prediction_id} {given} by {self.get_labeller_display()}"

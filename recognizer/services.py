@@ -21,7 +21,7 @@ from recognizer.drawings import (
 from recognizer.ml.decoding import Drawing
 from recognizer.ml.serving import Guess, LoadedModel
 from recognizer.model_service import get_model_service
-from recognizer.models import Prediction
+from recognizer.models import LabelChange, Prediction
 from recognizer.selectors import Orphans
 
 logger = logging.getLogger(__name__)
@@ -190,21 +190,38 @@ def prediction_label(
     *,
     prediction: Prediction,
     label: int | None,
-    source: Prediction.LabelSource,
+    labeller: Prediction.Labeller,
     user: AbstractBaseUser | None = None,
 ) -> Prediction:
-    """Record the digit that was really drawn and who said so (None clears it).
+    """Record the digit that was really drawn and who said so (None clears it);
+    return the prediction as stored.
 
-    A later answer replaces an earlier one.
+    A later answer replaces an earlier one, except that a reviewer's label is
+    final for the drawer (`Prediction.label_is_final_for`): checked again here
+    under a row lock, as a reviewer may label it while the drawer's request runs.
     """
-    prediction.label = label
-    if label is None:
-        prediction.labelled_at, prediction.label_source, prediction.labelled_by = None, "", None
-    else:
-        prediction.labelled_at = timezone.now()
-        prediction.label_source = source
-        prediction.labelled_by = user if source == Prediction.LabelSource.STAFF else None
-    prediction.save(update_fields=["label", "labelled_at", "label_source", "labelled_by"])
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Prediction.objects.select_for_update().get(pk=prediction.pk)
+        if locked.label_is_final_for(labeller):
+            raise PredictionKept(
+                f"A reviewer has labelled this drawing as {locked.label}; "
+                "that label is final and cannot be changed here.",
+                code="already_labelled",
+            )
+        staff_user = user if labeller == Prediction.Labeller.STAFF else None
+        prediction.label = label
+        prediction.labelled_at = None if label is None else now
+        prediction.labeller = "" if label is None else labeller
+        prediction.labelled_by = None if label is None else staff_user
+        prediction.save(update_fields=["label", "labelled_at", "labeller", "labelled_by"])
+        LabelChange.objects.create(
+            prediction=prediction,
+            label=label,
+            labeller=labeller,
+            labelled_by=staff_user,
+            changed_at=now,
+        )
     return prediction
 
 
@@ -215,15 +232,34 @@ def predictions_label(
     user: AbstractBaseUser,
 ) -> int:
     """Label many predictions as staff: a digit, "guess" (the guess was right) or
-    None (clear). Return how many rows changed."""
-    if label is None:
-        return predictions.update(label=None, labelled_at=None, label_source="", labelled_by=None)
-    return predictions.update(
-        label=F("digit") if label == "guess" else label,
-        labelled_at=timezone.now(),
-        label_source=Prediction.LabelSource.STAFF,
-        labelled_by=user,
-    )
+    None (clear), each change kept with who and when. Return how many rows changed."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids_and_guesses = list(predictions.select_for_update().values_list("pk", "digit"))
+        chosen = Prediction.objects.filter(pk__in=[pk for pk, _ in ids_and_guesses])
+        if label is None:
+            changed = chosen.update(label=None, labelled_at=None, labeller="", labelled_by=None)
+        else:
+            changed = chosen.update(
+                label=F("digit") if label == "guess" else label,
+                labelled_at=now,
+                labeller=Prediction.Labeller.STAFF,
+                labelled_by=user,
+            )
+        LabelChange.objects.bulk_create(
+            (
+                LabelChange(
+                    prediction_id=pk,
+                    label=guess if label == "guess" else label,
+                    labeller=Prediction.Labeller.STAFF,
+                    labelled_by=user,
+                    changed_at=now,
+                )
+                for pk, guess in ids_and_guesses
+            ),
+            batch_size=500,
+        )
+    return changed
 
 
 def predictions_delete(*, predictions: QuerySet[Prediction]) -> int:

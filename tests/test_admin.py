@@ -149,7 +149,7 @@ class TestBulkActions:
         for prediction in (seven, zero):
             prediction.refresh_from_db()
             assert prediction.label == prediction.digit
-            assert prediction.label_source == Prediction.LabelSource.STAFF
+            assert prediction.labeller == Prediction.Labeller.STAFF
             assert prediction.labelled_by == staff_user
             assert prediction.labelled_at is not None
 
@@ -169,13 +169,13 @@ class TestBulkActions:
         one = history["one"]
         run_action(staff_client, "clear_label", [one])
         one.refresh_from_db()
-        assert (one.label, one.labelled_at, one.label_source) == (None, None, "")
+        assert (one.label, one.labelled_at, one.labeller) == (None, None, "")
 
     def test_export_selected_as_csv(self, staff_client, staff_user, history):
         services.prediction_label(
             prediction=history["zero"],
             label=6,
-            source=Prediction.LabelSource.STAFF,
+            labeller=Prediction.Labeller.STAFF,
             user=staff_user,
         )
         Prediction.objects.filter(pk=history["one"].pk).update(label=None)
@@ -186,14 +186,14 @@ class TestBulkActions:
         lines = b"".join(response.streaming_content).decode().splitlines()
         rows = list(csv.DictReader(lines))
         assert list(rows[0]) == [
-            *("id", "created_at", "digit", "confidence", "label", "label_source"),
+            *("id", "created_at", "digit", "confidence", "label", "labeller"),
             *("labelled_by", "labelled_at", "source", "model_version", "drawing_url"),
         ]
         assert [int(row["id"]) for row in rows] == [history["zero"].pk, history["one"].pk]
         zero = Prediction.objects.get(pk=history["zero"].pk)
         assert rows[0]["digit"] == str(zero.digit)
         assert rows[0]["confidence"] == f"{zero.confidence:.4f}"
-        assert (rows[0]["label"], rows[0]["label_source"]) == ("6", zero.label_source)
+        assert (rows[0]["label"], rows[0]["labeller"]) == ("6", zero.labeller)
         assert rows[0]["labelled_at"] == zero.labelled_at.isoformat()
         assert rows[0]["labelled_by"] == "reviewer"
         assert (rows[0]["source"], rows[0]["model_version"]) == (zero.source, zero.model_version)

@@ -96,7 +96,7 @@ def test_save_and_label_next_opens_the_next_of_the_same_list(staff_client, drawi
     assert response.status_code == 302
     assert response["Location"] == change_url(oldest, unlabelled)
     second.refresh_from_db()
-    assert (second.label, second.label_source) == (7, Prediction.LabelSource.STAFF)
+    assert (second.label, second.labeller) == (7, Prediction.Labeller.STAFF)
     last = staff_client.post(change_url(oldest, unlabelled), {"label": "4", "_saveandnext": "1"})
     assert last["Location"] == f"{CHANGELIST}?{unlabelled}"
     assert "it was the last in the list" in staff_client.get(last["Location"]).content.decode()

@@ -2,8 +2,10 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from recognizer.models import Prediction
+from recognizer import services
+from recognizer.models import LabelChange, Prediction
 from tests.drawings import one_data_uri
+from tests.errors import assert_error
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +54,7 @@ class TestFromThePage:
         prediction = Prediction.objects.get(pk=page_browser.prediction_id)
         assert prediction.label == 7
         assert prediction.labelled_at is not None
-        assert prediction.label_source == Prediction.LabelSource.SESSION
+        assert prediction.labeller == Prediction.Labeller.SESSION
         assert prediction.labelled_by is None
 
     def test_a_second_answer_replaces_the_first(self, page_browser):
@@ -111,7 +113,7 @@ class TestFromTheAPI:
         assert response.status_code == 200
         prediction = Prediction.objects.get(pk=made["id"])
         assert prediction.label == 4
-        assert prediction.label_source == Prediction.LabelSource.TOKEN
+        assert prediction.labeller == Prediction.Labeller.TOKEN
 
     @pytest.mark.parametrize("token", [None, "", "0" * 32, "not-a-token"])
     def test_without_a_valid_token_an_anonymous_caller_is_refused(self, token):
@@ -146,7 +148,7 @@ class TestFromStaff:
         assert response.status_code == 200
         prediction = Prediction.objects.get(pk=made["id"])
         assert prediction.label == 9
-        assert prediction.label_source == Prediction.LabelSource.STAFF
+        assert prediction.labeller == Prediction.Labeller.STAFF
         assert prediction.labelled_by == staff_user
 
     def test_a_logged_in_user_who_is_not_staff_is_refused(self, django_user_model):
@@ -156,3 +158,103 @@ class TestFromStaff:
         api.force_authenticate(user)
         response = api.post(feedback_url(made["id"]), {"label": 9}, format="json")
         assert response.status_code == 403
+
+
+def staff_api(user) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+def changes(prediction_id: int) -> list[tuple]:
+    return list(
+        LabelChange.objects.filter(prediction_id=prediction_id).values_list(
+            "label", "labeller", "labelled_by__username"
+        )
+    )
+
+
+class TestAReviewersLabelStaysPut:
+    """The drawer may change their own answer until a reviewer labels the drawing;
+    the reviewer's label is then final for them, and every change is kept."""
+
+    def test_the_token_holder_may_change_their_own_label(self):
+        made = predict_from_api()
+        for label in (4, 1):
+            body = {"label": label, "token": made["feedback_token"]}
+            assert (
+                APIClient().post(feedback_url(made["id"]), body, format="json").status_code == 200
+            )
+        assert Prediction.objects.get(pk=made["id"]).label == 1
+        assert changes(made["id"]) == [(4, "token", None), (1, "token", None)]
+
+    def test_the_token_cannot_overwrite_a_reviewers_label(self, staff_user):
+        made = predict_from_api()
+        staff_api(staff_user).post(feedback_url(made["id"]), {"label": 1}, format="json")
+        body = {"label": 7, "token": made["feedback_token"]}
+        response = APIClient().post(feedback_url(made["id"]), body, format="json")
+        assert_error(response, 403, "already_labelled")
+        assert "labelled this drawing as 1" in response.json()["detail"]
+        prediction = Prediction.objects.get(pk=made["id"])
+        assert (prediction.label, prediction.labeller) == (1, "staff")
+        assert changes(made["id"]) == [(1, "staff", staff_user.username)]
+
+    def test_the_page_session_cannot_overwrite_a_reviewers_label(self, page_browser, staff_user):
+        staff_api(staff_user).post(
+            feedback_url(page_browser.prediction_id), {"label": 3}, format="json"
+        )
+        response = post_from_page(page_browser, page_browser.prediction_id, {"label": 8})
+        assert_error(response, 403, "already_labelled")
+        assert Prediction.objects.get(pk=page_browser.prediction_id).label == 3
+
+    def test_a_reviewer_may_overrule_the_drawer_and_relabel(self, page_browser, staff_user):
+        post_from_page(page_browser, page_browser.prediction_id, {"label": 8})
+        reviewer = staff_api(staff_user)
+        for label in (3, 5):
+            response = reviewer.post(
+                feedback_url(page_browser.prediction_id), {"label": label}, format="json"
+            )
+            assert response.status_code == 200
+        prediction = Prediction.objects.get(pk=page_browser.prediction_id)
+        assert (prediction.label, prediction.labeller) == (5, "staff")
+        assert changes(page_browser.prediction_id) == [
+            (8, "session", None),
+            (3, "staff", staff_user.username),
+            (5, "staff", staff_user.username),
+        ]
+
+    def test_a_label_from_the_admin_is_final_for_the_drawer(self, page_browser, staff_user):
+        prediction = Prediction.objects.get(pk=page_browser.prediction_id)
+        services.predictions_label(
+            predictions=Prediction.objects.filter(pk=prediction.pk),
+            label="guess",
+            user=staff_user,
+        )
+        response = post_from_page(page_browser, prediction.pk, {"label": 8})
+        assert_error(response, 403, "already_labelled")
+        assert changes(prediction.pk) == [(prediction.digit, "staff", staff_user.username)]
+
+    def test_the_service_refuses_the_drawer_under_its_own_lock(self, staff_user):
+        """A reviewer labelling while the drawer's request runs still wins."""
+        made = predict_from_api()
+        seen_by_drawer = Prediction.objects.get(pk=made["id"])  # read before the reviewer
+        staff_api(staff_user).post(feedback_url(made["id"]), {"label": 2}, format="json")
+        with pytest.raises(services.PredictionKept) as refused:
+            services.prediction_label(
+                prediction=seen_by_drawer, label=9, labeller=Prediction.Labeller.TOKEN
+            )
+        assert refused.value.code == "already_labelled"
+        assert Prediction.objects.get(pk=made["id"]).label == 2
+
+
+class TestTheFeedbackAnswer:
+    def test_a_token_holder_is_not_given_a_drawing_address_it_cannot_open(self):
+        made = predict_from_api()
+        body = {"label": 4, "token": made["feedback_token"]}
+        answer = APIClient().post(feedback_url(made["id"]), body, format="json").json()
+        assert answer["drawing_url"] is None
+
+    def test_the_page_session_is_given_the_address_and_can_open_it(self, page_browser):
+        answer = post_from_page(page_browser, page_browser.prediction_id, {"label": 7}).json()
+        assert answer["drawing_url"].startswith("http://testserver/")
+        assert page_browser.get(answer["drawing_url"]).status_code == 200

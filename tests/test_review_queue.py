@@ -114,7 +114,7 @@ class TestAdminQueue:
         response = staff_client.post(QUEUE, form)
         assert response.status_code == 302, response.content
         torn.refresh_from_db()
-        assert (torn.label, torn.label_source, torn.labelled_by) == (8, "staff", staff_user)
+        assert (torn.label, torn.labeller, torn.labelled_by) == (8, "staff", staff_user)
         assert names(history, listed_ids(staff_client.get(QUEUE))) == QUEUE_ORDER[1:]
 
     def test_the_guess_was_right_action(self, staff_client, history):

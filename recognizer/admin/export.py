@@ -21,7 +21,7 @@ COLUMNS = {
     "digit": "digit",
     "confidence": "confidence",
     "label": "label",
-    "label_source": "label_source",
+    "labeller": "labeller",
     "labelled_by": "labelled_by__username",
     "labelled_at": "labelled_at",
     "source": "source",

@@ -9,7 +9,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import ngettext
 
 from recognizer import selectors, services
@@ -76,8 +78,9 @@ class PredictionAdmin(admin.ModelAdmin):
         "created_at",
         "source",
         "labelled_at",
-        "label_source",
+        "labeller",
         "labelled_by",
+        "label_history",
         "challenger",
         "challenger_version",
     ]
@@ -95,7 +98,7 @@ class PredictionAdmin(admin.ModelAdmin):
             "Guess",
             {"fields": ["digit", "confidence_percent", "probability_table", "model_version"]},
         ),
-        ("Labelled", {"fields": ["labelled_at", "label_source", "labelled_by"]}),
+        ("Labelled", {"fields": ["labelled_at", "labeller", "labelled_by", "label_history"]}),
         ("Origin", {"fields": ["created_at", "source"]}),
     ]
 
@@ -192,12 +195,33 @@ class PredictionAdmin(admin.ModelAdmin):
             ),
         )
 
+    @admin.display(description="every change")
+    def label_history(self, prediction: Prediction) -> str:
+        changes = prediction.label_changes.select_related("labelled_by")
+        if not changes:
+            return "–"
+        return format_html(
+            '<ol class="label-history">{}</ol>',
+            format_html_join(
+                "",
+                "<li>{} · {} · {}</li>",
+                (
+                    (
+                        "cleared" if change.label is None else change.label,
+                        change.labelled_by or change.get_labeller_display(),
+                        date_format(localtime(change.changed_at), "DATETIME_FORMAT"),
+                    )
+                    for change in changes
+                ),
+            ),
+        )
+
     def save_model(self, request: HttpRequest, obj: Prediction, form, change: bool) -> None:
         if "label" in form.changed_data:
             services.prediction_label(
                 prediction=obj,
                 label=obj.label,
-                source=Prediction.LabelSource.STAFF,
+                labeller=Prediction.Labeller.STAFF,
                 user=request.user,
             )
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from recognizer import selectors, services
 from recognizer.api.authentication import SessionCsrfAuthentication
 from recognizer.api.pagination import HistoryPagination
-from recognizer.api.permissions import IsDrawer, MayCorrect, is_staff
+from recognizer.api.permissions import IsDrawer, MayCorrect, labeller_of
 from recognizer.api.schema import error_responses
 from recognizer.api.serializers import (
     FeedbackSerializer,
@@ -96,15 +96,6 @@ class PredictionDetailView(generics.RetrieveDestroyAPIView):
         super().permission_denied(request, message, code)
 
 
-def label_source(request: Request, prediction: Prediction) -> Prediction.LabelSource:
-    """Return who is correcting the prediction: staff, its browser session or its token."""
-    if is_staff(request):
-        return Prediction.LabelSource.STAFF
-    if prediction.drawn_in(request.session.session_key):
-        return Prediction.LabelSource.SESSION
-    return Prediction.LabelSource.TOKEN
-
-
 class FeedbackView(generics.GenericAPIView):
     """Tell the model which digit was really drawn."""
 
@@ -121,7 +112,10 @@ class FeedbackView(generics.GenericAPIView):
         tags=["history"],
         summary="Correct a guess",
         description="Whoever made the drawing may say which digit it really was: the "
-        "browser session that drew it, an API caller with its `feedback_token`, or staff.",
+        "browser session that drew it, or an API caller with its `feedback_token`; they "
+        "may change their answer until a reviewer labels the drawing, whose label is "
+        "final for them (403 `already_labelled`). Staff may always relabel. Every change "
+        "is kept with who made it and when.",
         auth=[],
         request=FeedbackSerializer,
         responses={
@@ -133,12 +127,11 @@ class FeedbackView(generics.GenericAPIView):
         prediction = self.get_object()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        source = label_source(request, prediction)
         services.prediction_label(
             prediction=prediction,
             label=serializer.validated_data["label"],
-            source=source,
-            user=request.user if source == Prediction.LabelSource.STAFF else None,
+            labeller=labeller_of(request, prediction),
+            user=request.user,
         )
         context = self.get_serializer_context()
         return Response(StoredPredictionSerializer(prediction, context=context).data)

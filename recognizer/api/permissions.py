@@ -1,9 +1,11 @@
 """Who may touch one stored prediction: staff, the browser session that drew it, and
 for feedback, the API caller holding its token. The rule that a session drew a
-prediction is `Prediction.drawn_in`, in one place."""
+prediction is `Prediction.drawn_in`, and that a reviewer's label is final for the
+drawer `Prediction.label_is_final_for`, each in one place."""
 
 from collections.abc import Mapping
 
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -43,15 +45,36 @@ class IsStaffOrDrawer(BasePermission):
         return is_staff(request) or obj.drawn_in(request.session.session_key)
 
 
-class MayCorrect(IsStaffOrDrawer):
-    """Staff, the browser session that drew it, or the caller holding its feedback token."""
+def labeller_of(request: Request, prediction: Prediction) -> Prediction.Labeller | None:
+    """Return who would be labelling the prediction: staff, the browser session that
+    drew it, the caller holding its feedback token, or None for anyone else."""
+    if is_staff(request):
+        return Prediction.Labeller.STAFF
+    if prediction.drawn_in(request.session.session_key):
+        return Prediction.Labeller.SESSION
+    if holds_feedback_token(request, prediction):
+        return Prediction.Labeller.TOKEN
+    return None
+
+
+class MayCorrect(BasePermission):
+    """Staff always; the person who drew it (its browser session or feedback token)
+    until a reviewer has labelled it: a reviewer's label is final for them."""
 
     message = (
         "Only the person who made this drawing (its browser session or its "
         "feedback_token) or staff can correct it."
     )
+    code = "not_yours"
 
     def has_object_permission(self, request: Request, view: APIView, obj: Prediction) -> bool:
-        return super().has_object_permission(request, view, obj) or holds_feedback_token(
-            request, obj
-        )
+        labeller = labeller_of(request, obj)
+        if labeller is None:
+            return False
+        if obj.label_is_final_for(labeller):
+            raise PermissionDenied(
+                f"A reviewer has labelled this drawing as {obj.label}; that label is final "
+                "and cannot be changed here.",
+                code="already_labelled",
+            )
+        return True

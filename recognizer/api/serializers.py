@@ -10,6 +10,7 @@ from recognizer.api.fields import (
     UploadedBatchDrawingField,
     UploadedDrawingField,
 )
+from recognizer.api.permissions import IsStaffOrDrawer
 from recognizer.models import Prediction
 from recognizer.selectors import ORDERINGS
 from recognizer.tokens import feedback_token
@@ -48,10 +49,9 @@ class PredictionSerializer(serializers.ModelSerializer):
     )
     features = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=16),
-        min_length=64,
-        max_length=64,
-        help_text="What the model saw: its input row by row, 0 (paper) to 16 (ink); 8x8 "
-        "cells unless the model was trained on another grid (`input_size`).",
+        help_text="What the model saw: its input row by row, 0 (paper) to 16 (ink), one "
+        "value per cell of the model's grid (`input_size` of GET /api/model/): 64 for "
+        "the default 8x8, 256 for a model trained with --grid 16.",
     )
     feedback_token = serializers.SerializerMethodField(
         help_text="Send it back with feedback on this prediction to prove it is yours."
@@ -151,14 +151,16 @@ class ChallengerGuessSerializer(serializers.Serializer):
     confidence = serializers.FloatField()
 
 
-class StoredPredictionSerializer(serializers.ModelSerializer):
+class StoredPredictionSerializer(PredictionSerializer):
     """A stored prediction as staff see it, with its drawing and label."""
 
-    probabilities = serializers.ListField(child=serializers.FloatField())
-    features = serializers.ListField(child=serializers.IntegerField())
-    drawing_url = serializers.SerializerMethodField(help_text="The stored drawing (PNG).")
-    label_source = serializers.ChoiceField(
-        choices=Prediction.LabelSource.choices,
+    feedback_token = None  # the drawer's proof, not history
+    drawing_url = serializers.SerializerMethodField(
+        help_text="The stored drawing (PNG); null for a caller who may not open it "
+        "(a feedback_token holder)."
+    )
+    labeller = serializers.ChoiceField(
+        choices=Prediction.Labeller.choices,
         allow_blank=True,
         help_text="Who gave the label; empty while unlabelled.",
     )
@@ -172,31 +174,22 @@ class StoredPredictionSerializer(serializers.ModelSerializer):
         help_text="The challenger's guess, made in shadow; null if none was running.",
     )
 
-    class Meta:
-        model = Prediction
+    class Meta(PredictionSerializer.Meta):
         fields = [
-            "id",
-            "created_at",
-            "digit",
-            "confidence",
-            "margin",
-            "probabilities",
-            "model_version",
-            "challenger",
-            "label",
-            "labelled_at",
-            "label_source",
-            "is_correct",
-            "source",
-            "features",
-            "drawing_url",
+            *("id", "created_at", "digit", "confidence", "margin", "probabilities"),
+            *("model_version", "challenger", "label", "labelled_at", "labeller"),
+            *("is_correct", "source", "features", "drawing_url"),
         ]
         read_only_fields = fields
 
-    def get_drawing_url(self, prediction: Prediction) -> str:
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_drawing_url(self, prediction: Prediction) -> str | None:
         request = self.context.get("request")
-        url = prediction.drawing_url
-        return request.build_absolute_uri(url) if request is not None else url
+        if request is None:
+            return prediction.drawing_url
+        if not IsStaffOrDrawer().has_object_permission(request, None, prediction):
+            return None
+        return request.build_absolute_uri(prediction.drawing_url)
 
 
 class PredictionFilterSerializer(serializers.Serializer):

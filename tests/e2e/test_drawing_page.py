@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, CDPSession, Locator, Page, Route, expect
 
+from recognizer import services
 from recognizer.models import Prediction
 from tests.drawings import ONE, SEVEN_IN_TWO_STROKES, ZERO, Point
 
@@ -315,7 +316,7 @@ def test_a_correction_reaches_the_admin_list(device: Device, browser: Browser, l
     prediction = Prediction.objects.get()
     assert sent.value.url.endswith(f"/api/predictions/{prediction.pk}/feedback/")
     assert sent.value.post_data_json == {"label": 7}
-    assert (prediction.label, prediction.label_source) == (7, Prediction.LabelSource.SESSION)
+    assert (prediction.label, prediction.labeller) == (7, Prediction.Labeller.SESSION)
     expect(page.locator(f'#recent li[data-id="{prediction.pk}"] .recent-label')).to_have_text(
         "✗ was 7"
     )
@@ -341,6 +342,24 @@ def test_a_correction_reaches_the_admin_list(device: Device, browser: Browser, l
     assert json.loads(next_guess.value.post_data)["replaces"] is None
     expect(page.locator(".result")).not_to_contain_class("stale")
     assert Prediction.objects.count() == 2
+
+
+def test_a_reviewers_label_is_shown_as_final(device: Device, django_user_model):
+    page = device.page
+    device.draw(ONE)
+    expect_guess(page, "1")
+    prediction = Prediction.objects.get()
+    reviewer = django_user_model.objects.create_user("reviewer", is_staff=True)
+    services.prediction_label(
+        prediction=prediction, label=4, labeller=Prediction.Labeller.STAFF, user=reviewer
+    )
+
+    wrong = page.get_by_role("group", name="No, it was")
+    device.press(wrong.get_by_role("button", name="7", exact=True))
+    expect(page.locator("#message")).to_contain_text("A reviewer has labelled this drawing as 4")
+    for button in page.locator("#feedback button").all():
+        expect(button).to_be_disabled()
+    assert Prediction.objects.get().label == 4
 
 
 def test_the_right_answer_and_a_refused_feedback(device: Device):

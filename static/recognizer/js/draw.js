@@ -274,14 +274,19 @@
     showMessage("");
   }
 
-  async function errorText(response) {
+  // The server's words for an error and its code (null when it sent none).
+  async function errorOf(response) {
     try {
       const body = await response.json();
-      if (body && body.detail) return body.detail;
+      if (body && body.detail) return [body.detail, body.code || null];
     } catch {
       // Not JSON: fall through to the status line.
     }
-    return `The server answered ${response.status} ${response.statusText}.`;
+    return [`The server answered ${response.status} ${response.statusText}.`, null];
+  }
+
+  async function errorText(response) {
+    return (await errorOf(response))[0];
   }
 
   function post(url, body, method = "POST") {
@@ -387,7 +392,10 @@
       const url = predictionUrl(app.dataset.feedbackUrl, prediction.id);
       const response = await post(url, { label });
       if (!response.ok) {
-        showMessage(await errorText(response), "error");
+        const [text, code] = await errorOf(response);
+        // A reviewer's label is final: say so and stop offering corrections.
+        if (code === "already_labelled") prediction.labelFinal = true;
+        showMessage(text, "error");
         return;
       }
       if (replaceableId === prediction.id) replaceableId = null;
@@ -403,7 +411,7 @@
       showMessage(UNREACHABLE, "error");
     } finally {
       done();
-      if (shown === prediction && shownVersion === version) {
+      if (shown === prediction && shownVersion === version && !prediction.labelFinal) {
         for (const each of feedbackButtons) each.disabled = false;
       }
     }
