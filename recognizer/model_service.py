@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import DatabaseError
 
+from recognizer import selectors
 from recognizer.ml import artifacts
 from recognizer.ml.serving import LoadedModel, ModelUnavailable
 from recognizer.models import ModelVersion, model_storage
@@ -31,7 +32,7 @@ NO_MODEL = "No model is in service: train one with `python manage.py train_model
 class Serving:
     """The models this process serves, as of its last look at the registry."""
 
-    active: LoadedModel | None
+    in_service: LoadedModel | None
     challenger: LoadedModel | None
     checked_at: float
 
@@ -42,16 +43,16 @@ class ModelService:
         self.loads = 0
         self._clock = clock
         self._lock = threading.Lock()
-        self._serving = Serving(active=None, challenger=None, checked_at=float("-inf"))
+        self._serving = Serving(in_service=None, challenger=None, checked_at=float("-inf"))
         self._loaded: dict[str, LoadedModel] = {}
         self._error = NO_MODEL
 
     def current(self) -> LoadedModel:
         """Return the model in service; ModelUnavailable (saying why) if there is none."""
-        active = self._fresh().active
-        if active is None:
+        in_service = self._fresh().in_service
+        if in_service is None:
             raise ModelUnavailable(self._error)
-        return active
+        return in_service
 
     def challenger(self) -> LoadedModel | None:
         """Return the challenger that guesses in shadow, if there is one."""
@@ -73,16 +74,20 @@ class ModelService:
         except DatabaseError as error:
             # Keep serving what is loaded; look again at the next check.
             logger.error("could not read the model registry: %s", error)
-            return Serving(active=serving.active, challenger=serving.challenger, checked_at=now)
-        active_row = rows.get(ModelVersion.Role.ACTIVE)
-        if active_row is None:
+            return Serving(
+                in_service=serving.in_service, challenger=serving.challenger, checked_at=now
+            )
+        in_service_row = rows.get(ModelVersion.Role.IN_SERVICE)
+        if in_service_row is None:
             self._error = NO_MODEL
-        active = self._model(active_row, fallback=serving.active) if active_row else None
+        in_service = (
+            self._model(in_service_row, fallback=serving.in_service) if in_service_row else None
+        )
         challenger = self._model(rows.get(ModelVersion.Role.CHALLENGER), fallback=None)
         # Keep what serves now, and what served before (a rollback needs no download).
-        keep = {model.version for model in (active, challenger, serving.active) if model}
+        keep = {model.version for model in (in_service, challenger, serving.in_service) if model}
         self._loaded = {version: self._loaded[version] for version in keep}
-        return Serving(active=active, challenger=challenger, checked_at=now)
+        return Serving(in_service=in_service, challenger=challenger, checked_at=now)
 
     def _model(self, row: ModelVersion | None, fallback: LoadedModel | None) -> LoadedModel | None:
         """Return the loaded model of a registry row, loading it if needed.
@@ -134,7 +139,7 @@ def load_version(version: str | None = None) -> LoadedModel:
         row = ModelVersion.objects.filter(version=version).first()
         missing = f"There is no model version {version!r}; see `manage.py list_models`."
     else:
-        row = ModelVersion.objects.filter(role=ModelVersion.Role.ACTIVE).first()
+        row = selectors.model_version_in_service()
         missing = NO_MODEL
     if row is None:
         raise ModelUnavailable(missing)

@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from recognizer import selectors
 from recognizer.ml import artifacts
 from recognizer.models import ModelActivation, ModelVersion, model_storage
 
@@ -78,13 +79,13 @@ def model_version_activate(
     with transaction.atomic():
         chosen = locked_version(version)
         require_usable(chosen, "be put in service")
-        role_give(chosen, role=Role.ACTIVE, action=action, via=via, by=by)
+        role_give(chosen, role=Role.IN_SERVICE, action=action, via=via, by=by)
     return chosen
 
 
 def model_version_rollback(*, via: str, by: AbstractBaseUser | None = None) -> ModelVersion:
     """Put back in service the version that served before the current one; return it."""
-    current = ModelVersion.objects.filter(role=Role.ACTIVE).first()
+    current = selectors.model_version_in_service()
     if current is None:
         raise RegistryError("No model is in service: there is nothing to roll back.")
     arrival = (
@@ -112,7 +113,7 @@ def model_version_challenge(
     with transaction.atomic():
         chosen = locked_version(version)
         require_usable(chosen, "be the challenger")
-        if chosen.role == Role.ACTIVE:
+        if chosen.role == Role.IN_SERVICE:
             raise RegistryError(f"Model {version} is in service: it cannot challenge itself.")
         role_give(chosen, role=Role.CHALLENGER, action=Action.CHALLENGE, via=via, by=by)
     return chosen
@@ -137,7 +138,7 @@ def model_version_promote(*, via: str, by: AbstractBaseUser | None = None) -> Mo
     with transaction.atomic():
         challenger = locked_challenger()
         require_usable(challenger, "be put in service")
-        role_give(challenger, role=Role.ACTIVE, action=Action.PROMOTE, via=via, by=by)
+        role_give(challenger, role=Role.IN_SERVICE, action=Action.PROMOTE, via=via, by=by)
     return challenger
 
 
@@ -222,7 +223,7 @@ def model_versions_import(*, folder: Path) -> list[ModelVersion]:
     ]
     named = {model_version.version: model_version for model_version in imported}
     active = (folder / "ACTIVE").read_text().strip() if (folder / "ACTIVE").exists() else ""
-    serving = ModelVersion.objects.filter(role=Role.ACTIVE).exists()
+    serving = selectors.model_version_in_service() is not None
     if active in named and not serving and not usable_reason(named[active]):
         model_version_activate(version=active, via="manage.py import_models")
     return [model_version for model_version in imported if model_version.version not in known]

@@ -164,4 +164,4 @@ def session_predictions(*, session_key: str | None, limit: int) -> list[Predicti
 
 def model_version_in_service() -> ModelVersion | None:
     """Return the registry's row of the model version in service, if there is one."""
-    return ModelVersion.objects.filter(role=ModelVersion.Role.ACTIVE).first()
+    return ModelVersion.objects.filter(role=ModelVersion.Role.IN_SERVICE).first()

@@ -10,7 +10,20 @@ import datetime
 from dataclasses import dataclass
 from itertools import pairwise
 
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Func,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from recognizer.models import ModelVersion, Prediction, Rescore
@@ -145,18 +158,34 @@ class LabelledCounts(LabelledAccuracy):
     correct: int
 
 
-def labelled_counts_by_version() -> dict[str, LabelledCounts]:
-    """Return how many of each model version's guesses were labelled, and right."""
-    rows = (
-        Prediction.objects.filter(label__isnull=False)
-        .order_by()
-        .values("model_version")
-        .annotate(labelled=Count("id"), correct=Count("id", filter=CORRECT))
+def challenged_since(version: str | OuterRef, since: datetime.datetime | OuterRef) -> Q:
+    """Return the filter of the drawings a challenger guessed in shadow since it started:
+    the one definition of "since it started", for its box and its row on Model versions."""
+    return CHALLENGED & Q(challenger_version=version, created_at__gte=since)
+
+
+def row_count(queryset: QuerySet) -> Coalesce:
+    """Return an expression counting the rows of `queryset` (a correlated subquery)."""
+    counted = queryset.order_by().annotate(n=Func(F("id"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+def with_live_accuracy(versions: QuerySet[ModelVersion]) -> QuerySet[ModelVersion]:
+    """Annotate each version with `live_labelled` and `live_correct`: the labelled
+    drawings it guessed and those it got right. The challenger counts its guesses in
+    shadow since it started (as `challenger_figures` does); any other version, the
+    guesses it served."""
+    labelled = Prediction.objects.filter(label__isnull=False)
+    served = labelled.filter(model_version=OuterRef("version"))
+    shadow = labelled.filter(challenged_since(OuterRef("version"), OuterRef("role_since")))
+    is_challenger = Q(role=ModelVersion.Role.CHALLENGER)
+    return versions.annotate(
+        live_labelled=Case(When(is_challenger, then=row_count(shadow)), default=row_count(served)),
+        live_correct=Case(
+            When(is_challenger, then=row_count(shadow.filter(label=F("challenger_digit")))),
+            default=row_count(served.filter(CORRECT)),
+        ),
     )
-    return {
-        row["model_version"]: LabelledCounts(labelled=row["labelled"], correct=row["correct"])
-        for row in rows
-    }
 
 
 @dataclass(frozen=True)
@@ -191,9 +220,7 @@ def challenger_figures() -> ChallengerFigures | None:
     if challenger is None:
         return None
     counts = (
-        Prediction.objects.filter(
-            CHALLENGED, created_at__gte=challenger.role_since, challenger_version=challenger.version
-        )
+        Prediction.objects.filter(challenged_since(challenger.version, challenger.role_since))
         .order_by()
         .aggregate(
             guessed=Count("id"),

@@ -24,7 +24,7 @@ def activate(model_version: ModelVersion) -> dict:
 
 
 def active() -> str:
-    return ModelVersion.objects.get(role=ModelVersion.Role.ACTIVE).version
+    return ModelVersion.objects.get(role=ModelVersion.Role.IN_SERVICE).version
 
 
 def test_the_list_shows_each_version_with_its_figures(staff_client, model_in_service):

@@ -22,7 +22,7 @@ def train(*args: str) -> str:
 
 
 def active() -> ModelVersion:
-    return ModelVersion.objects.get(role=ModelVersion.Role.ACTIVE)
+    return ModelVersion.objects.get(role=ModelVersion.Role.IN_SERVICE)
 
 
 def test_a_quick_model_serves_first_and_the_full_one_takes_over(no_model, settings, client):

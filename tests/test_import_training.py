@@ -21,7 +21,7 @@ def train(*args: str) -> str:
 
 
 def active_version() -> str:
-    return ModelVersion.objects.get(role=ModelVersion.Role.ACTIVE).version
+    return ModelVersion.objects.get(role=ModelVersion.Role.IN_SERVICE).version
 
 
 def predict() -> dict:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def active() -> str:
-    return ModelVersion.objects.get(role=ModelVersion.Role.ACTIVE).version
+    return ModelVersion.objects.get(role=ModelVersion.Role.IN_SERVICE).version
 
 
 def test_a_version_is_named_by_its_content_and_stored_once(model_in_service, training_result):
@@ -36,7 +36,7 @@ def test_a_version_is_named_by_its_content_and_stored_once(model_in_service, tra
 def test_activation_switches_and_is_recorded(model_in_service, other_version, staff_user):
     registry.model_version_activate(version=other_version.version, via="admin", by=staff_user)
     assert active() == other_version.version
-    assert ModelVersion.objects.filter(role=ModelVersion.Role.ACTIVE).count() == 1
+    assert ModelVersion.objects.filter(role=ModelVersion.Role.IN_SERVICE).count() == 1
     change = ModelActivation.objects.latest()
     assert (change.action, change.version, change.previous) == (
         "activate",

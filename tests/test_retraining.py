@@ -51,7 +51,7 @@ def teach(api: APIClient, drawings: list[tuple[str, int]]) -> None:
 
 
 def active_version() -> str:
-    return ModelVersion.objects.get(role=ModelVersion.Role.ACTIVE).version
+    return ModelVersion.objects.get(role=ModelVersion.Role.IN_SERVICE).version
 
 
 def train(*args: str) -> str:

@@ -62,9 +62,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def has_activate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("recognizer.activate_modelversion")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # Computed per request, in the query: one ModelAdmin serves every request.
+        return statistics.with_live_accuracy(super().get_queryset(request))
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        # One grouped query for the live accuracy of every version listed.
-        self.live = statistics.labelled_counts_by_version()
         context = {
             **(extra_context or {}),
             "can_activate": self.has_activate_permission(request),
@@ -87,9 +89,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="on labelled drawings")
     def live_accuracy(self, model_version: ModelVersion) -> str:
-        live = getattr(self, "live", None) or statistics.labelled_counts_by_version()
-        counts = live.get(model_version.version)
-        if counts is None or not counts.labelled:
+        counts = statistics.LabelledCounts(model_version.live_labelled, model_version.live_correct)
+        if not counts.labelled:
             return "none labelled yet"
         return f"{percent(counts.accuracy, 1)} of {counts.labelled}"
 

@@ -29,25 +29,25 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: object, **options: object) -> None:
-        versions = list(ModelVersion.objects.order_by("created_at", "id"))
+        versions = list(
+            statistics.with_live_accuracy(ModelVersion.objects.order_by("created_at", "id"))
+        )
         if not versions:
             self.stdout.write("No trained model: run `manage.py train_model`.")
             return
-        live = statistics.labelled_counts_by_version()
-        marks = {ModelVersion.Role.ACTIVE: "*", ModelVersion.Role.CHALLENGER: "~"}
+        marks = {ModelVersion.Role.IN_SERVICE: "*", ModelVersion.Role.CHALLENGER: "~"}
         self.stdout.write(
             f"  {'version':12}  {'trained at':25}  {'test acc.':>9}  {'labelled':>8}  "
             f"{'right':>7}  {'input':5}  {'data':20}  trained by"
         )
         for version in versions:
-            counts = live.get(version.version)
+            counts = statistics.LabelledCounts(version.live_labelled, version.live_correct)
             grid = input_grid(version.metadata)
             self.stdout.write(
                 f"{marks.get(version.role, ' ')} {version.version:12}  "
                 f"{version.created_at.isoformat(timespec='seconds'):25}  "
                 f"{percent(version.metadata.get('test_accuracy'), 2):>9}  "
-                f"{counts.labelled if counts else 0:>8}  "
-                f"{percent(counts.accuracy if counts else None, 1):>7}  "
+                f"{counts.labelled:>8}  {percent(counts.accuracy, 1):>7}  "
                 f"{f'{grid}x{grid}':5}  {data_sets(version.training_data):20}  "
                 f"{version.trained_by}"
             )
