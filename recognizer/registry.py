@@ -21,6 +21,7 @@ from recognizer.models import ModelActivation, ModelVersion, model_storage
 VERSION_LENGTH = 12
 Action = ModelActivation.Action
 Role = ModelVersion.Role
+NO_CHALLENGER = "There is no challenger; make one with `activate_model --challenger`."
 
 
 class RegistryError(Exception):
@@ -83,22 +84,30 @@ def model_version_activate(
     return chosen
 
 
-def model_version_rollback(*, via: str, by: AbstractBaseUser | None = None) -> ModelVersion:
-    """Put back in service the version that served before the current one; return it."""
-    current = selectors.model_version_in_service()
-    if current is None:
+def rollback_target() -> ModelVersion:
+    """Return the version that served before the one in service, which a rollback puts
+    back; RegistryError if there is none."""
+    in_service = selectors.model_version_in_service()
+    if in_service is None:
         raise RegistryError("No model is in service: there is nothing to roll back.")
     arrival = (
         ModelActivation.objects.filter(
-            version=current, action__in=[Action.ACTIVATE, Action.ROLLBACK, Action.PROMOTE]
+            version=in_service, action__in=[Action.ACTIVATE, Action.ROLLBACK, Action.PROMOTE]
         )
         .order_by("-at", "-id")
         .first()
     )
     if arrival is None or arrival.previous is None:
-        raise RegistryError(f"Model {current} was the first in service: there is no previous one.")
+        raise RegistryError(
+            f"Model {in_service} was the first in service: there is no previous one."
+        )
+    return arrival.previous
+
+
+def model_version_rollback(*, via: str, by: AbstractBaseUser | None = None) -> ModelVersion:
+    """Put back in service the version that served before the one in service; return it."""
     return model_version_activate(
-        version=arrival.previous.version, via=via, by=by, action=Action.ROLLBACK
+        version=rollback_target().version, via=via, by=by, action=Action.ROLLBACK
     )
 
 
@@ -142,11 +151,19 @@ def model_version_promote(*, via: str, by: AbstractBaseUser | None = None) -> Mo
     return challenger
 
 
+def challenger() -> ModelVersion:
+    """Return the challenger; RegistryError if there is none."""
+    found = ModelVersion.objects.filter(role=Role.CHALLENGER).first()
+    if found is None:
+        raise RegistryError(NO_CHALLENGER)
+    return found
+
+
 def locked_challenger() -> ModelVersion:
     """Return the challenger's row, locked for the rest of the transaction."""
     challenger = ModelVersion.objects.select_for_update().filter(role=Role.CHALLENGER).first()
     if challenger is None:
-        raise RegistryError("There is no challenger; make one with `activate_model --challenger`.")
+        raise RegistryError(NO_CHALLENGER)
     return challenger
 
 

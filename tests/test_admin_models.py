@@ -66,8 +66,12 @@ def test_an_operator_activates_and_rolls_back(
     assert (change.by, change.via, change.previous) == (staff_user, "admin", model_in_service)
 
     assert "Roll back to the previous version" in operator.get(LIST).content.decode()
-    operator.post(ROLLBACK)
+    response = operator.post(ROLLBACK, follow=True)
     assert active() == model_in_service.version
+    assert (
+        f"Model {model_in_service.version} is in service again, in place of model "
+        f"{other_version.version}." in response.content.decode()
+    )
     assert ModelActivation.objects.latest().action == "rollback"
     history = operator.get("/admin/recognizer/modelactivation/").content.decode()
     assert history.count(staff_user.username) >= 2
@@ -79,8 +83,15 @@ def test_rolling_back_the_first_version_explains_why_not(operator, model_in_serv
     assert active() == model_in_service.version
 
 
-def test_rollback_is_a_post(operator, model_in_service):
-    assert operator.get(ROLLBACK).status_code == 405
+def test_rollback_asks_first_and_says_what_it_will_do(operator, model_in_service, other_version):
+    operator.post(LIST, activate(other_version))
+    page = operator.get(ROLLBACK)
+    assert page.status_code == 200
+    assert (
+        f"Put model {model_in_service.version} back in service in place of model "
+        f"{other_version.version}." in page.content.decode()
+    )
+    assert active() == other_version.version  # asking changed nothing
 
 
 def test_rollback_is_for_operators_only(staff_client, model_in_service, other_version):
@@ -94,3 +105,11 @@ def test_versions_are_never_added_or_deleted_by_hand(operator, model_in_service)
     assert operator.get(f"{LIST}add/").status_code == 403
     assert operator.get(f"{LIST}{model_in_service.pk}/delete/").status_code == 403
     assert operator.get(f"{LIST}{model_in_service.pk}/change/").status_code == 200
+
+
+def test_the_quick_model_is_marked_and_test_accuracy_explained(operator, model_in_service):
+    model_in_service.metadata["fast"] = True
+    model_in_service.save(update_fields=["metadata"])
+    page = operator.get(LIST).content.decode()
+    assert "in service · quick model, trained in seconds" in page
+    assert "held out from training: tidy scanned digits" in page

@@ -16,6 +16,7 @@ from recognizer import registry, statistics
 from recognizer.ml import artifacts
 from recognizer.ml.serving import LoadedModel
 from recognizer.models import ModelActivation, ModelVersion, Prediction
+from recognizer.templatetags.recognizer_format import percent
 from tests.conftest import register
 from tests.drawings import SEVEN, drawing_data_uri, one_data_uri
 from tests.test_admin import listed_ids
@@ -300,9 +301,27 @@ class TestAdmin:
             challenger.version,
         )
 
-    def test_the_buttons_are_posts(self, operator, challenger):
-        assert operator.get(f"{VERSIONS}promote/").status_code == 405
-        assert operator.get(f"{VERSIONS}stop-challenger/").status_code == 405
+    def test_promoting_and_stopping_ask_first(self, operator, model_in_service, challenger):
+        promote = operator.get(f"{VERSIONS}promote/").content.decode()
+        assert (
+            f"Put the challenger, model {challenger.version}, in service in place of model "
+            f"{model_in_service.version}." in promote
+        )
+        assert 'value="Yes, promote the challenger"' in promote
+        stop = operator.get(f"{VERSIONS}stop-challenger/").content.decode()
+        assert f"Stop model {challenger.version} guessing new drawings in shadow." in stop
+        assert (role("active"), role("challenger")) == (
+            model_in_service.version,
+            challenger.version,
+        )
+
+    def test_the_challengers_row_agrees_with_its_box(self, operator, known_history, challenger):
+        page = operator.get(VERSIONS).content.decode()
+        box = statistics.challenger_figures()
+        assert box.labelled > 0
+        shown = f"{percent(box.challenger_accuracy, 1)} of {box.labelled}"
+        row = page[page.index(f">{challenger.version}<") :]
+        assert shown in row[: row.index("</tr>")]
 
     def test_the_version_in_service_cannot_be_made_challenger(self, operator, model_in_service):
         action = {"action": "challenge", "index": 0, "_selected_action": [model_in_service.pk]}

@@ -1,19 +1,23 @@
 """The model registry in the admin: every trained version, which one serves, and the
 challenger guessing in shadow with its figures against the guesses served."""
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
-from recognizer import registry, statistics
+from recognizer import registry, selectors, statistics
 from recognizer.models import ModelActivation, ModelVersion
 from recognizer.templatetags.recognizer_format import percent
 
 VIA = "admin"
-IN_SERVICE = "Model {} is in service; every server switches to it within seconds."
+SWITCHING = "Every server switches within seconds."
+IN_SERVICE = "Model {} is in service. " + SWITCHING
 
 
 class ActivationInline(admin.TabularInline):
@@ -33,7 +37,7 @@ class ActivationInline(admin.TabularInline):
 class ModelVersionAdmin(admin.ModelAdmin):
     list_display = [
         "version",
-        "serving",
+        "role_shown",
         "created_at",
         "trained_by",
         "test_accuracy",
@@ -44,7 +48,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     actions = ["activate", "challenge"]
     inlines = [ActivationInline]
     readonly_fields = [
-        *("version", "serving", "role_since", "created_at", "trained_by", "algorithm"),
+        *("version", "role_shown", "role_since", "created_at", "trained_by", "algorithm"),
         *("test_accuracy", "drawing_like_accuracy", "live_accuracy", "libraries"),
         *("training_data", "evaluation", "metadata", "sha256", "size_bytes", "artifact"),
     ]
@@ -74,9 +78,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
         }
         return super().changelist_view(request, context)
 
-    @admin.display(description="serving")
-    def serving(self, model_version: ModelVersion) -> str:
-        return model_version.get_role_display() if model_version.role else ""
+    @admin.display(description="role")
+    def role_shown(self, model_version: ModelVersion) -> str:
+        quick = "quick model, trained in seconds" if model_version.metadata.get("fast") else ""
+        return " · ".join(part for part in (model_version.get_role_display(), quick) if part)
 
     @admin.display(description="test accuracy")
     def test_accuracy(self, model_version: ModelVersion) -> str:
@@ -122,7 +127,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "unseen by the person drawing.",
         )
 
-    def change_model(self, request: HttpRequest, change: callable, done: str) -> None:
+    def change_model(self, request: HttpRequest, change: Callable, done: str) -> None:
         """Make a change of the registry, telling the user what it did or why it could not."""
         try:
             model_version = change()
@@ -141,7 +146,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             *(
                 path(
                     route,
-                    self.admin_site.admin_view(require_POST(view)),
+                    self.admin_site.admin_view(require_http_methods(["GET", "POST"])(view)),
                     name=f"recognizer_modelversion_{name}",
                 )
                 for route, view, name in changes
@@ -150,32 +155,96 @@ class ModelVersionAdmin(admin.ModelAdmin):
         ]
 
     def rollback_view(self, request: HttpRequest) -> HttpResponse:
-        """Roll back to the version that served before the current one."""
-        return self.registry_view(
-            request, lambda: registry.model_version_rollback(via=VIA, by=request.user), IN_SERVICE
+        """Roll back to the version that served before the one in service, once confirmed."""
+
+        def plan() -> tuple[str, str]:
+            in_service, previous = selectors.model_version_in_service(), registry.rollback_target()
+            return (
+                f"Put model {previous} back in service in place of model {in_service}.",
+                f"Model {previous} is in service again, in place of model {in_service}. "
+                + SWITCHING,
+            )
+
+        return self.confirmed_change(
+            request,
+            "Roll back the model in service",
+            plan,
+            lambda: registry.model_version_rollback(via=VIA, by=request.user),
         )
 
     def promote_view(self, request: HttpRequest) -> HttpResponse:
-        """Put the challenger in service in place of the current version."""
-        return self.registry_view(
-            request, lambda: registry.model_version_promote(via=VIA, by=request.user), IN_SERVICE
+        """Put the challenger in service in place of the version serving, once confirmed."""
+
+        def plan() -> tuple[str, str]:
+            in_service, challenger = selectors.model_version_in_service(), registry.challenger()
+            return (
+                f"Put the challenger, model {challenger}, in service in place of model "
+                f"{in_service}. It stops being the challenger; a rollback brings model "
+                f"{in_service} back.",
+                f"Model {challenger} is in service, in place of model {in_service}; there is "
+                "no challenger now. " + SWITCHING,
+            )
+
+        return self.confirmed_change(
+            request,
+            "Promote the challenger",
+            plan,
+            lambda: registry.model_version_promote(via=VIA, by=request.user),
         )
 
     def stop_challenger_view(self, request: HttpRequest) -> HttpResponse:
-        """Stop the challenger guessing."""
-        return self.registry_view(
+        """Stop the challenger guessing in shadow, once confirmed."""
+
+        def plan() -> tuple[str, str]:
+            challenger = registry.challenger()
+            return (
+                f"Stop model {challenger} guessing new drawings in shadow. The guesses it "
+                "made so far stay stored; the model in service does not change.",
+                f"Model {challenger} is no longer the challenger: new drawings are guessed "
+                "by the model in service alone.",
+            )
+
+        return self.confirmed_change(
             request,
+            "Stop the challenger",
+            plan,
             lambda: registry.model_version_stop_challenge(via=VIA, by=request.user),
-            "Model {} is no longer the challenger.",
         )
 
-    def registry_view(self, request: HttpRequest, change: callable, done: str) -> HttpResponse:
-        """Make a change of the registry if the user may; answer with the list of versions."""
-        if self.has_activate_permission(request):
-            self.change_model(request, change, done)
-        else:
+    def confirmed_change(
+        self,
+        request: HttpRequest,
+        title: str,
+        plan: Callable[[], tuple[str, str]],
+        make: Callable[[], ModelVersion],
+    ) -> HttpResponse:
+        """Ask to confirm a change of the registry (GET), make it (POST), and say what
+        changed or why it could not; `plan` returns the question and the outcome."""
+        changelist = reverse("admin:recognizer_modelversion_changelist")
+        if not self.has_activate_permission(request):
             self.message_user(request, "You may not change the model in service.", messages.ERROR)
-        return HttpResponseRedirect(reverse("admin:recognizer_modelversion_changelist"))
+            return HttpResponseRedirect(changelist)
+        try:
+            question, outcome = plan()
+            if request.method == "POST":
+                make()
+        except registry.RegistryError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(changelist)
+        if request.method == "POST":
+            self.message_user(request, outcome, messages.SUCCESS)
+            return HttpResponseRedirect(changelist)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{title}?",
+            "question": question,
+            "confirm": title,
+            "opts": self.model._meta,
+            "changelist_url": changelist,
+        }
+        return TemplateResponse(
+            request, "admin/recognizer/modelversion/confirm_change.html", context
+        )
 
 
 @admin.register(ModelActivation)
