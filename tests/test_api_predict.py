@@ -124,11 +124,25 @@ class TestPageSession:
             PREDICT,
             {"image": one_data_uri()},
             content_type="application/json",
-            headers={"X-CSRFToken": token},
+            headers={"X-CSRFToken": token, "X-Drawing-Page": "1"},
         )
         assert response.status_code == 201
         prediction = Prediction.objects.get()
         assert prediction.source == Prediction.Source.PAGE
+        assert prediction.session_key == client.session.session_key
+
+    def test_the_api_docs_page_session_owns_its_drawings_stored_as_the_apis(self, client):
+        client.get("/api/docs/")
+        client.get("/")  # the CSRF cookie, as the docs page has it
+        response = client.post(
+            PREDICT,
+            {"image": one_data_uri()},
+            content_type="application/json",
+            headers={"X-CSRFToken": client.cookies["csrftoken"].value},
+        )
+        assert response.status_code == 201
+        prediction = Prediction.objects.get()
+        assert prediction.source == Prediction.Source.API
         assert prediction.session_key == client.session.session_key
 
     def test_a_request_with_the_session_but_without_the_token_is_refused(self):
@@ -146,7 +160,7 @@ def page_post(client, body: dict):
         PREDICT,
         body,
         content_type="application/json",
-        headers={"X-CSRFToken": client.cookies["csrftoken"].value},
+        headers={"X-CSRFToken": client.cookies["csrftoken"].value, "X-Drawing-Page": "1"},
     )
 
 

@@ -125,7 +125,7 @@ class TestBatch:
             BATCH,
             {"images": [drawing(ONE)]},
             content_type="application/json",
-            headers={"X-CSRFToken": client.cookies["csrftoken"].value},
+            headers={"X-CSRFToken": client.cookies["csrftoken"].value, "X-Drawing-Page": "1"},
         )
         [answer] = results(response)
         stored = Prediction.objects.get(pk=answer["id"])

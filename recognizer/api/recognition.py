@@ -40,6 +40,10 @@ def validated_request(request: Request, json: type, multipart: type) -> dict:
     return serializer.validated_data
 
 
+# Sent by static/recognizer/js/draw.js with every drawing.
+PAGE_HEADER = "X-Drawing-Page"
+
+
 def page_session_key(request: Request) -> str:
     """Return the session key of a request from the drawing page; "" for other callers.
 
@@ -50,6 +54,13 @@ def page_session_key(request: Request) -> str:
     if request.session.session_key is None:
         request.session.create()
     return request.session.session_key
+
+
+def drawing_source(request: Request) -> Prediction.Source:
+    """Return where a drawing comes from: the drawing page, which says so in a header of
+    its requests, or any other caller (a script, the API docs page)."""
+    from_page = request.headers.get(PAGE_HEADER) == "1" and uses_session(request)
+    return Prediction.Source.PAGE if from_page else Prediction.Source.API
 
 
 class PredictView(APIView):
@@ -107,7 +118,7 @@ class PredictView(APIView):
         session_key = page_session_key(request)
         prediction = services.prediction_create(
             drawing=data["image"],
-            source=Prediction.Source.PAGE if session_key else Prediction.Source.API,
+            source=drawing_source(request),
             session_key=session_key,
             replaces_id=data.get("replaces"),
         )
@@ -172,7 +183,7 @@ class PredictBatchView(APIView):
         stored = iter(
             services.predictions_create(
                 drawings=[image for image in images if isinstance(image, Drawing)],
-                source=Prediction.Source.PAGE if session_key else Prediction.Source.API,
+                source=drawing_source(request),
                 session_key=session_key,
             )
         )

@@ -22,14 +22,29 @@ REPLACES_HELP = (
 )
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "nullable": True, "example": ""})
+class PredictionIdField(serializers.IntegerField):
+    """A prediction's id, bounded like the primary key so that none overflows the
+    database's integer. The bound is checked here, not declared: the API docs would
+    prefill their form with a declared maximum."""
+
+    largest = 2**63 - 1
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(min_value=1, **kwargs)
+
+    def to_internal_value(self, data: object) -> int:
+        value = super().to_internal_value(data)
+        if value > self.largest:
+            self.fail("max_value", max_value=self.largest)
+        return value
+
+
 class PredictRequestSerializer(serializers.Serializer):
     """A prediction request in JSON: the drawing as a data URI."""
 
     image = DrawingField()
-    # Bounded like the primary key, so no id can overflow the database's integer.
-    replaces = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=2**63 - 1, help_text=REPLACES_HELP
-    )
+    replaces = PredictionIdField(required=False, allow_null=True, help_text=REPLACES_HELP)
 
 
 class PredictUploadRequestSerializer(PredictRequestSerializer):

@@ -296,6 +296,7 @@
         "Content-Type": "application/json",
         Accept: "application/json",
         "X-CSRFToken": csrfToken,
+        "X-Drawing-Page": "1", // stored as the page's drawings, not the API's
       },
       credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body),
