@@ -532,6 +532,16 @@ def test_a_doubtful_guess_says_so_in_words(device: Device):
     expect(page.locator(".result")).to_contain_class("unsure")
 
 
+def test_an_eight_is_named_with_an(device: Device):
+    page = device.page
+    answer_with(page, [0.0] * 8 + [0.999, 0.001])
+    device.draw(ONE)
+    expect(page.locator("#confidence")).to_have_text("> 99% sure it is an 8")
+    answer_with(page, [0.0] * 8 + [0.48, 0.52])
+    device.draw([[(100, 60), (140, 40)]])
+    expect(page.locator("#confidence")).to_have_text("Not sure — is it a 9 or an 8?")
+
+
 def test_a_speck_is_refused_with_a_message(device: Device):
     page = device.page
     device.draw([[(140, 140), (146, 146)]])
@@ -540,6 +550,14 @@ def test_a_speck_is_refused_with_a_message(device: Device):
     expect(page.locator("#message")).to_have_attribute("data-kind", "error")
     expect(page.locator("#digit")).to_have_text("?")
     assert Prediction.objects.count() == 0
+    # The message stands in the guess's place, without the empty rows of a guess.
+    for part in ("#confidence", "#feedback", ".details"):
+        expect(page.locator(part)).to_be_hidden()
+    device.press(device.button("Clear"))
+    device.draw(ONE)
+    expect_guess(page, "1")
+    for part in ("#confidence", ".details"):
+        expect(page.locator(part)).to_be_visible()
 
 
 def test_on_a_phone_the_guess_and_its_correction_are_in_view_after_drawing(phone: Device):

@@ -202,6 +202,8 @@
   function showMessage(text, kind = "info") {
     message.textContent = text;
     message.dataset.kind = kind;
+    // A drawing refused before any guess: the message takes the guess's place.
+    result.classList.toggle("refused", kind === "error" && shown === null && text !== "");
   }
 
   function markStale() {
@@ -242,14 +244,19 @@
     return `${Math.round(probability * 100)}%`;
   }
 
+  // "an 8", "a 7": the article as the digit's name is said.
+  function aDigit(digit) {
+    return `${digit === 8 ? "an" : "a"} ${digit}`;
+  }
+
   function verdict(prediction) {
     const [first, second] = prediction.probabilities
       .map((probability, digit) => ({ probability, digit }))
       .sort((a, b) => b.probability - a.probability);
     if (prediction.confidence < SURE_ENOUGH) {
-      return `Not sure — is it a ${first.digit} or a ${second.digit}?`;
+      return `Not sure — is it ${aDigit(first.digit)} or ${aDigit(second.digit)}?`;
     }
-    return `${percent(prediction.confidence)} sure it is a ${prediction.digit}`;
+    return `${percent(prediction.confidence)} sure it is ${aDigit(prediction.digit)}`;
   }
 
   function showGuess(prediction) {
@@ -405,8 +412,8 @@
       for (const each of feedbackButtons) each.setAttribute("aria-pressed", String(each === button));
       showMessage(
         label === prediction.digit
-          ? `Thanks! Noted: it was a ${label}, as guessed.`
-          : `Thanks! Noted: it was a ${label}.`,
+          ? `Thanks! Noted: it was ${aDigit(label)}, as guessed.`
+          : `Thanks! Noted: it was ${aDigit(label)}.`,
       );
     } catch {
       showMessage(UNREACHABLE, "error");
