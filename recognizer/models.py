@@ -60,6 +60,7 @@ class Prediction(models.Model):
         "model version was trained on."
     )
     digit = models.PositiveSmallIntegerField(
+        "guess",
         choices=DIGIT_CHOICES,
         validators=DIGIT_VALIDATORS,
         help_text="The digit the model guessed.",

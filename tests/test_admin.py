@@ -186,12 +186,12 @@ class TestBulkActions:
         lines = b"".join(response.streaming_content).decode().splitlines()
         rows = list(csv.DictReader(lines))
         assert list(rows[0]) == [
-            *("id", "created_at", "digit", "confidence", "label", "labeller"),
+            *("id", "created_at", "guess", "confidence", "label", "labeller"),
             *("labelled_by", "labelled_at", "source", "model_version", "drawing_url"),
         ]
         assert [int(row["id"]) for row in rows] == [history["zero"].pk, history["one"].pk]
         zero = Prediction.objects.get(pk=history["zero"].pk)
-        assert rows[0]["digit"] == str(zero.digit)
+        assert rows[0]["guess"] == str(zero.digit)
         assert rows[0]["confidence"] == f"{zero.confidence:.4f}"
         assert (rows[0]["label"], rows[0]["labeller"]) == ("6", zero.labeller)
         assert rows[0]["labelled_at"] == zero.labelled_at.isoformat()

@@ -18,7 +18,7 @@ class Echo:
 COLUMNS = {
     "id": "id",
     "created_at": "created_at",
-    "digit": "digit",
+    "guess": "digit",
     "confidence": "confidence",
     "label": "label",
     "labeller": "labeller",

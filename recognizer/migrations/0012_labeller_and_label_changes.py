@@ -16,6 +16,11 @@ class Migration(migrations.Migration):
         migrations.RenameField(
             model_name="prediction", old_name="label_source", new_name="labeller"
         ),
+        migrations.AlterField(
+            model_name="prediction",
+            name="digit",
+            field=models.PositiveSmallIntegerField(choices=[(0, "0"), (1, "1"), (2, "2"), (3, "3"), (4, "4"), (5, "5"), (6, "6"), (7, "7"), (8, "8"), (9, "9")], help_text="The digit the model guessed.", validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(9)], verbose_name="guess"),
+        ),
         migrations.CreateModel(
             name="LabelChange",
             fields=[
