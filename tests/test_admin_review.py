@@ -80,7 +80,7 @@ def test_the_neighbours_follow_the_lists_filters_and_sorting(staff_client, drawi
     assert links(staff_client.get(change_url(second, unlabelled)).content.decode()) == {
         "next": oldest.pk
     }
-    by_confidence = urlencode({"o": "4"})  # sorted by confidence, least sure first
+    by_confidence = urlencode({"o": "3"})  # sorted by confidence, least sure first
     assert links(staff_client.get(change_url(third, by_confidence)).content.decode()) == {
         "previous": second.pk,
         "next": oldest.pk,

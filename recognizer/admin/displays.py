@@ -1,10 +1,12 @@
 """How the admin shows a stored drawing, what the model saw and its guess."""
 
 import base64
+import datetime
 import io
 import math
 
 import numpy as np
+from django.utils import timezone
 from django.utils.html import format_html
 from PIL import Image
 
@@ -49,3 +51,23 @@ def drawing_image(prediction: Prediction, css_class: str, size: int) -> str:
 def verdict(prediction: Prediction) -> str:
     """Return ✓ when the guess was right, ✗ when wrong, nothing while unlabelled."""
     return {True: "✓", False: "✗", None: ""}[prediction.is_correct]
+
+
+def moment(at: datetime.datetime, *, now: datetime.datetime | None = None) -> str:
+    """Return a <time> of the date over the hour, local time, narrow enough for a
+    column: the year only when it is not this year's."""
+    local = timezone.localtime(at)
+    this_year = timezone.localtime(now).year if now else timezone.localdate().year
+    day = local.strftime("%b %-d") if local.year == this_year else local.strftime("%Y-%m-%d")
+    return format_html(
+        '<time datetime="{}" title="{}">{}<br>{}</time>',
+        local.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M"),
+        day,
+        local.strftime("%H:%M"),
+    )
+
+
+def short_version(version: str) -> str:
+    """Return a model version's first seven characters, the whole one on hover."""
+    return format_html('<span title="{}">{}</span>', version, version[:7])

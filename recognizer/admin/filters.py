@@ -39,7 +39,7 @@ class ChallengerFilter(admin.SimpleListFilter):
     """Drawings the challenger guessed too: where it disagreed with the guess served
     first of all, as those are where one of the two is wrong."""
 
-    title = "champion and challenger"
+    title = "the model in service and the challenger"
     parameter_name = "challenger"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:

@@ -41,11 +41,10 @@ class PredictionAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "thumbnail",
-        "digit",
-        "confidence_percent",
+        "guess",
         "right",
         "label",
-        "model_version",
+        "short_model_version",
         "created",
     ]
     list_display_links = ["id", "thumbnail"]
@@ -159,7 +158,14 @@ class PredictionAdmin(admin.ModelAdmin):
     def confidence_percent(self, prediction: Prediction) -> str:
         return probability(prediction.confidence)
 
-    @admin.display(description="challenger's guess", empty_value="")
+    @admin.display(description="guess", ordering="confidence")
+    def guess(self, prediction: Prediction) -> str:
+        """Return the guessed digit and how sure of it the model was."""
+        return format_html(
+            "{} <small>at {}</small>", prediction.digit, probability(prediction.confidence)
+        )
+
+    @admin.display(description="challenger", empty_value="")
     def challenger(self, prediction: Prediction) -> str | None:
         guess = prediction.challenger_guess
         if guess is None:
@@ -172,13 +178,11 @@ class PredictionAdmin(admin.ModelAdmin):
 
     @admin.display(description="created", ordering="created_at")
     def created(self, prediction: Prediction) -> str:
-        moment = timezone.localtime(prediction.created_at)
-        return format_html(
-            '<time datetime="{}">{}<br>{}</time>',
-            moment.isoformat(),
-            moment.strftime("%Y-%m-%d"),
-            moment.strftime("%H:%M"),
-        )
+        return displays.moment(prediction.created_at)
+
+    @admin.display(description="model", ordering="model_version")
+    def short_model_version(self, prediction: Prediction) -> str:
+        return displays.short_version(prediction.model_version)
 
     def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "label":  # a narrow select in every row of the list

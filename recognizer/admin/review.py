@@ -32,12 +32,11 @@ class PredictionToReviewAdmin(PredictionAdmin):
     list_display = [
         "id",
         "thumbnail",
-        "digit",
-        "confidence_percent",
+        "guess",
         "runner_up",
         "label",
-        "model_version",
-        "created_at",
+        "short_model_version",
+        "created",
     ]
     list_filter = ["digit", "source"]
     date_hierarchy = None

@@ -57,3 +57,32 @@ def test_a_confusion_matrix_cell_opens_its_drawings(reviewer: Page, live_server)
     reviewer.locator("#confusion a[href*='digit__exact=3&label__exact=8']").click()
     expect(reviewer.locator("#result_list tbody tr")).to_have_count(1)
     expect(reviewer.locator("#result_list tbody")).to_contain_text(str(wrong.pk))
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/admin/recognizer/prediction/",
+        "/admin/recognizer/predictiontoreview/",
+        "/admin/recognizer/prediction/?challenger=disagree",
+    ],
+    ids=["predictions", "review-queue", "disagreements"],
+)
+def test_the_lists_of_drawings_fit_beside_the_sidebar(
+    reviewer: Page, live_server, width: int, address: str
+):
+    for minutes_ago in (1, 60 * 24 * 400):  # this year's dates, and an older one's
+        drawing = stored(minutes_ago, 8, 0.999)
+        Prediction.objects.filter(pk=drawing.pk).update(
+            challenger_version="0123456789ab", challenger_digit=3, challenger_confidence=0.999
+        )
+    reviewer.set_viewport_size({"width": width, "height": 800})
+    reviewer.goto(f"{live_server.url}{address}")
+    expect(reviewer.locator("#nav-sidebar")).to_be_visible()
+    table = reviewer.locator("#result_list")
+    expect(table.locator("tbody tr")).to_have_count(2)
+    fits = table.evaluate("t => t.scrollWidth <= t.closest('.results').clientWidth")
+    assert fits, "the last columns are cut off"
+    last = table.locator("thead th").last
+    assert last.bounding_box()["x"] + last.bounding_box()["width"] <= width
