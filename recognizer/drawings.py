@@ -5,11 +5,15 @@ import io
 import logging
 import uuid
 import zlib
+from collections.abc import Iterable, Iterator
 
+import numpy as np
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage
 from PIL import Image
 
+from recognizer.ml.decoding import DecodingError, decode_drawing
 from recognizer.storage import NamedStorage
 
 logger = logging.getLogger(__name__)
@@ -60,3 +64,45 @@ def drawing_open(name: str) -> File:
     except Exception as error:
         logger.error("could not read the drawing %s: %s", name, error)
         raise StorageUnavailable("The drawing could not be read; try again shortly.") from error
+
+
+def drawings_read(
+    drawings_named: Iterable[tuple[int, str]], *, skipped: list[str] | None = None
+) -> Iterator[tuple[int, bytes]]:
+    """Yield the id and bytes of each stored drawing, given as (id, file name): the one
+    reader of stored drawings for training, rescoring and exports.
+
+    A drawing whose file is gone is skipped, logged and, if given, noted in
+    `skipped`; a storage that fails raises StorageUnavailable, as a job should stop
+    rather than go on without the history.
+    """
+    for pk, name in drawings_named:
+        try:
+            with drawing_open(name) as file:
+                data = file.read()
+        except FileNotFoundError:
+            logger.warning("drawing %s skipped: its file %s is gone", pk, name)
+            if skipped is not None:
+                skipped.append(f"drawing {pk}: file {name} is gone")
+            continue
+        yield pk, data
+
+
+def drawing_ink(data: bytes) -> np.ndarray:
+    """Return the ink array of a drawing's bytes (PNG, JPEG or WebP), decoded as the API
+    decodes an upload."""
+    return decode_drawing(data, max_side=settings.MAX_IMAGE_SIDE).ink
+
+
+def drawings_ink(
+    drawings_named: Iterable[tuple[int, str]],
+) -> Iterator[tuple[int, np.ndarray, bytes]]:
+    """Yield the id, ink array and bytes of each stored drawing that can be read and
+    decoded; the others are skipped and logged."""
+    for pk, data in drawings_read(drawings_named):
+        try:
+            ink = drawing_ink(data)
+        except DecodingError as error:
+            logger.warning("drawing %s skipped: %s", pk, error)
+            continue
+        yield pk, ink, data

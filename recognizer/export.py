@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recognizer import selectors
-from recognizer.drawings import drawing_open
+from recognizer.drawings import drawings_read
+from recognizer.models import Prediction
 
 MANIFEST = "manifest.csv"
 MANIFEST_FIELDS = ("id", "label", "guess", "model_version", "created_at")
@@ -33,6 +34,22 @@ class Export:
     @property
     def written(self) -> int:
         return sum(self.per_digit)
+
+    def add(self, prediction: Prediction, data: bytes, manifest: "csv._writer") -> None:
+        """Write one drawing's file under its label's folder and its manifest row."""
+        target = self.folder / str(prediction.label) / f"{prediction.id}.png"
+        target.parent.mkdir(exist_ok=True)
+        target.write_bytes(data)
+        manifest.writerow(
+            [
+                prediction.id,
+                prediction.label,
+                prediction.digit,
+                prediction.model_version,
+                prediction.created_at.isoformat(),
+            ]
+        )
+        self.per_digit[prediction.label] += 1
 
 
 def history_export(
@@ -58,27 +75,11 @@ def history_export(
         manifest = csv.writer(stream)
         manifest.writerow(MANIFEST_FIELDS)
         for prediction in selectors.labelled_predictions():
-            try:
-                with drawing_open(prediction.drawing.name) as file:
-                    data = file.read()
-            except FileNotFoundError:
-                export.skipped.append(f"drawing {prediction.id}: file {prediction.drawing} is gone")
-                continue
-            target = folder / str(prediction.label) / f"{prediction.id}.png"
-            target.parent.mkdir(exist_ok=True)
-            target.write_bytes(data)
-            manifest.writerow(
-                [
-                    prediction.id,
-                    prediction.label,
-                    prediction.digit,
-                    prediction.model_version,
-                    prediction.created_at.isoformat(),
-                ]
-            )
-            export.per_digit[prediction.label] += 1
-            if progress is not None:
-                progress(export.written)
+            named = [(prediction.id, prediction.drawing.name)]
+            for _, data in drawings_read(named, skipped=export.skipped):
+                export.add(prediction, data, manifest)
+                if progress is not None:
+                    progress(export.written)
     return export
 
 

@@ -7,12 +7,11 @@ the model in the registry (shown by /api/model/).
 from collections.abc import Sequence
 from functools import partial
 
-import numpy as np
 from django.conf import settings
 
+from recognizer.drawings import drawing_ink
 from recognizer.ml import datasets, evaluation
 from recognizer.ml.datasets import Source
-from recognizer.ml.decoding import decode_drawing
 from recognizer.ml.featurising import Stage
 from recognizer.ml.listings import Problem
 
@@ -21,15 +20,10 @@ from recognizer.ml.listings import Problem
 EVALUATION_PER_CLASS = 100
 
 
-def decode_ink(data: bytes) -> np.ndarray:
-    """Return the ink array of a drawing's bytes (PNG, JPEG or WebP), decoded as the API does."""
-    return decode_drawing(data, max_side=settings.MAX_IMAGE_SIDE).ink
-
-
 def evaluate(pipeline: object, per_class: int | None = None) -> dict[str, evaluation.Evaluation]:
     """Return the scores on every drawing-like evaluation set, by set name; ``per_class``
     synthetic drawings per digit (default EVALUATION_PER_CLASS)."""
-    sets = evaluation.standard_sets(decode_ink, n_per_class=per_class or EVALUATION_PER_CLASS)
+    sets = evaluation.standard_sets(drawing_ink, n_per_class=per_class or EVALUATION_PER_CLASS)
     return {
         name: evaluation.evaluate(pipeline, images, labels)
         for name, (images, labels) in sets.items()

@@ -9,10 +9,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
-
-from recognizer.drawings import drawing_storage
-from recognizer.ml.decoding import DecodingError, decode_drawing
+from recognizer.drawings import drawings_ink
 from recognizer.ml.serving import LoadedModel
 from recognizer.models import Prediction, Rescore
 
@@ -68,16 +65,6 @@ def rescores_create(
 
 
 def stored_inks(batch: list[tuple[int, str]]) -> tuple[list[int], list]:
-    """Return the ids and ink arrays of the stored drawings that can be read and decoded,
-    decoded as the API decodes an upload."""
-    storage = drawing_storage()
-    ids, inks = [], []
-    for pk, name in batch:
-        try:
-            with storage.open(name, "rb") as file:
-                inks.append(decode_drawing(file.read(), max_side=settings.MAX_IMAGE_SIDE).ink)
-        except (OSError, DecodingError) as error:
-            logger.warning("drawing %s skipped: %s", pk, error)
-            continue
-        ids.append(pk)
-    return ids, inks
+    """Return the ids and ink arrays of the stored drawings that can be read and decoded."""
+    decoded = [(pk, ink) for pk, ink, _ in drawings_ink(batch)]
+    return [pk for pk, _ in decoded], [ink for _, ink in decoded]

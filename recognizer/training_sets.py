@@ -15,14 +15,12 @@ import numpy as np
 from django.conf import settings
 
 from recognizer import selectors
-from recognizer.drawings import drawing_open
+from recognizer.drawings import drawings_ink
 from recognizer.ml import datasets
 from recognizer.ml.datasets import HELD_OUT, Source, SourceSpec
-from recognizer.ml.decoding import DecodingError
 from recognizer.ml.featurising import Stage
 from recognizer.ml.listings import Problem
 from recognizer.ml.serving import LoadedModel
-from recognizer.model_evaluation import decode_ink
 from recognizer.models import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -41,22 +39,16 @@ def history_images(
     Features are derived again from the drawings rather than taken from the
     rows, so that they always match the preprocessing being trained.
     """
-    images, labels, skipped = [], [], 0
-    for item in items:
-        try:
-            with drawing_open(item.drawing) as file:
-                data = file.read()
-            images.append(decode_ink(data))
-        except (OSError, DecodingError) as error:
-            logger.warning("drawing %s skipped: %s", item.id, error)
-            skipped += 1
-            continue
-        labels.append(item.label)
+    labels_by_id = {item.id: item.label for item in items}
+    images, labels = [], []
+    for pk, ink, data in drawings_ink((item.id, item.drawing) for item in items):
+        images.append(ink)
+        labels.append(labels_by_id[pk])
         if listing is not None:
             listing.update(
-                f"{item.id}\t{item.label}\t{hashlib.sha256(data).hexdigest()}\n".encode()
+                f"{pk}\t{labels_by_id[pk]}\t{hashlib.sha256(data).hexdigest()}\n".encode()
             )
-    return images, labels, skipped
+    return images, labels, len(items) - len(images)
 
 
 def history_source(*, train: bool) -> Source:

@@ -2,8 +2,10 @@
 page compares them side by side on exactly those drawings."""
 
 import io
+from unittest import mock
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
@@ -75,6 +77,17 @@ class TestCommand:
     def test_an_unknown_version_fails_before_any_is_run(self, drawn, model_in_service):
         with pytest.raises(CommandError, match="no model version 'ffffffffffff'"):
             rescore(model_in_service.version, "ffffffffffff")
+        assert Rescore.objects.count() == 0
+
+    def test_a_storage_that_fails_stops_the_run_with_the_reason(self, drawn, model_in_service):
+        # A bucket's own error (botocore's kinds are no OSError), not a missing file.
+        with (
+            mock.patch.object(
+                FileSystemStorage, "open", side_effect=RuntimeError("bucket unreachable")
+            ),
+            pytest.raises(CommandError, match="could not be read"),
+        ):
+            rescore(model_in_service.version)
         assert Rescore.objects.count() == 0
 
 

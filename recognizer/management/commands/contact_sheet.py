@@ -3,10 +3,10 @@ from pathlib import Path
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from recognizer.drawings import drawing_ink
 from recognizer.ml import evaluation, synthetic
 from recognizer.ml.decoding import DecodingError
 from recognizer.ml.serving import ModelUnavailable
-from recognizer.model_evaluation import decode_ink
 from recognizer.model_service import load_version
 
 
@@ -56,7 +56,7 @@ class Command(BaseCommand):
             )
             pngs = sets[options["background"]]
         try:
-            images = [decode_ink(png) for png in pngs]
+            images = [drawing_ink(png) for png in pngs]
         except DecodingError as error:
             raise CommandError(f"A drawing could not be read: {error}") from None
         sheet = evaluation.contact_sheet(pipeline, images, np.asarray(labels))

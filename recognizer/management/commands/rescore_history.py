@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from recognizer import rescoring
+from recognizer.drawings import StorageUnavailable
 from recognizer.management.progress import ProgressBar
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.model_service import load_version
@@ -40,9 +41,12 @@ class Command(BaseCommand):
         except ModelUnavailable as error:
             raise CommandError(str(error)) from None
         for model in models:
-            outcome = rescoring.rescores_create(
-                model=model, batch_size=options["batch"], progress=ProgressBar(self.stdout)
-            )
+            try:
+                outcome = rescoring.rescores_create(
+                    model=model, batch_size=options["batch"], progress=ProgressBar(self.stdout)
+                )
+            except StorageUnavailable as error:
+                raise CommandError(f"{error} Nothing more was rescored.") from None
             self.stdout.write(
                 f"Model {outcome.version}: {outcome.rescored} drawings guessed again."
             )
