@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from recognizer.ml import defaults as ml_defaults
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # One reader of the environment, shared with gunicorn.conf.py. Booleans are
@@ -205,20 +207,21 @@ if S3_BUCKET:
     }
 
 
-# Training: distorted copies made of each load_digits image (20 is the
-# measured sweet spot; 1 trains in seconds), the seed that makes a run
-# repeatable, and worker processes (-1: every core).
-TRAINING_AUGMENTATION_FACTOR = env.int("TRAINING_AUGMENTATION_FACTOR", default=20)
+# Training: distorted copies made of each load_digits image (1 trains in
+# seconds), the seed that makes a run repeatable, and worker processes (-1:
+# every core).
+TRAINING_AUGMENTATION_FACTOR = env.int(
+    "TRAINING_AUGMENTATION_FACTOR", default=ml_defaults.AUGMENTATION_FACTOR
+)
 TRAINING_SEED = env.int("TRAINING_SEED", default=0)
 TRAINING_JOBS = env.int("TRAINING_JOBS", default=-1)
-# How many times each corrected drawing counts when retraining with history:
-# about as much as one load_digits image with its distorted copies.
-HISTORY_REPEAT = env.int("HISTORY_REPEAT", default=10)
+# How many times each corrected drawing counts when retraining with history.
+HISTORY_REPEAT = env.int("HISTORY_REPEAT", default=ml_defaults.HISTORY_REPEAT)
 
 # Limits on what a client may send.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=2 * 1024 * 1024)
 MAX_IMAGE_BYTES = env.int("MAX_IMAGE_BYTES", default=1536 * 1024)
-MAX_IMAGE_SIDE = env.int("MAX_IMAGE_SIDE", default=2048)
+MAX_IMAGE_SIDE = env.int("MAX_IMAGE_SIDE", default=ml_defaults.MAX_IMAGE_SIDE)
 # POST /api/predict/batch/: at most this many drawings, in a body of at most
 # this many bytes (a canvas drawing is 5-15 KB as a data URI: a hundred fit
 # several times over, while a worker never holds more than this per request).

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recognizer.ml import dataset_files, listings
+from recognizer.ml import dataset_files, defaults, listings
 from recognizer.ml.listings import FileProblem, Listing, Problem
 
 KINDS = ("digits", "history", "folder", "idx", "csv")
@@ -25,7 +25,6 @@ IMPORTED = ("folder", "idx", "csv")  # read from files: held out and distorted b
 SPEC_HELP = "use digits, history, folder:PATH, idx:IMAGES,LABELS or csv:PATH"
 HELD_OUT = 0.1  # share of each imported source kept out of training
 SPLIT_SEED = 0
-MAX_SIDE = 2048  # largest image side accepted from a folder (the API's default)
 # Distorted copies help small sets, not large ones: augment up to about this many rows,
 # with at most MAX_FACTOR copies of one image (past it, more copies of a tiny set add
 # rows, not variety).
@@ -105,7 +104,7 @@ def parse_sources(texts: Sequence[str]) -> list[SourceSpec]:
 
 
 def open_source(
-    spec: SourceSpec, *, max_side: int = MAX_SIDE, progress: Progress | None = None
+    spec: SourceSpec, *, max_side: int = defaults.MAX_IMAGE_SIDE, progress: Progress | None = None
 ) -> Source:
     """Return the listed source; a file that is unusable as a whole becomes its one Problem.
 

@@ -23,14 +23,13 @@ from sklearn.metrics import accuracy_score, classification_report
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from recognizer.ml import artifacts, datasets, featurising
+from recognizer.ml import artifacts, datasets, defaults, featurising
 from recognizer.ml.augmentation import Augmenter, render_large
 from recognizer.ml.datasets import HELD_OUT, Source
 from recognizer.ml.ensemble import MLPEnsemble
 from recognizer.ml.listings import DIGITS_SPLIT_SEED, DIGITS_TEST_SHARE, Problem
 from recognizer.ml.preprocessing import GRID, DigitFeatures
 
-DEFAULT_FACTOR = 20  # distorted copies per load_digits training image: the full setting
 FAST_FACTOR = 1  # with FAST_CLASSIFIER: a few seconds, for tests
 FAST_CLASSIFIER = {"n_members": 1, "max_iter": 30}
 FAST_OPTIONS = {
@@ -41,7 +40,6 @@ FAST_OPTIONS = {
 }
 # Input sizes allowed: each was measured at under 5 ms of CPU per prediction.
 GRIDS = range(8, 21)
-EXTRA_REPEAT = 10  # how much one user-corrected drawing weighs vs one source image
 
 Stage = featurising.Stage  # progress(stage, done, total) of a training
 
@@ -176,9 +174,9 @@ def digits_test_guesses(pipeline: Pipeline) -> tuple[np.ndarray, np.ndarray]:
 def train(
     sources: Sequence[Source] | None = None,
     *,
-    factor: int = DEFAULT_FACTOR,
+    factor: int = defaults.AUGMENTATION_FACTOR,
     import_factor: int | None = None,
-    history_repeat: int = EXTRA_REPEAT,
+    history_repeat: int = defaults.HISTORY_REPEAT,
     grid: int = GRID,
     held_out: float = HELD_OUT,
     seed: int = 0,
