@@ -3,7 +3,8 @@
 import pytest
 from django.contrib.auth.models import Permission
 
-from recognizer.models import ModelActivation, ModelVersion, Prediction
+from recognizer.models import ModelActivation, ModelVersion
+from tests.factories import prediction_make
 
 pytestmark = pytest.mark.django_db
 
@@ -28,18 +29,10 @@ def active() -> str:
 
 
 def test_the_list_shows_each_version_with_its_figures(staff_client, model_in_service):
-    Prediction.objects.bulk_create(
-        Prediction(
-            drawing=f"drawings/x/{index}.png",
-            features=[0] * 64,
-            digit=1,
-            confidence=0.9,
-            probabilities=[0.1] * 10,
-            model_version=model_in_service.version,
-            label=1 if index < 3 else 2,
+    for index in range(4):
+        prediction_make(
+            digit=1, model_version=model_in_service.version, label=1 if index < 3 else 2
         )
-        for index in range(4)
-    )
     page = staff_client.get(LIST).content.decode()
     assert model_in_service.version in page
     assert "in service" in page

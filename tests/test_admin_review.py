@@ -6,11 +6,10 @@ from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from recognizer.drawings import drawing_storage
 from recognizer.models import Prediction
+from tests.factories import prediction_make
 
 pytestmark = pytest.mark.django_db
 
@@ -18,17 +17,11 @@ CHANGELIST = "/admin/recognizer/prediction/"
 
 
 def stored(minutes_ago: int, digit: int, confidence: float, label: int | None = None):
-    name = drawing_storage().save("drawings/test/drawing.png", ContentFile(b"\x89PNG"))
-    probabilities = [(1 - confidence) / 9] * 10
-    probabilities[digit] = confidence
-    return Prediction.objects.create(
+    return prediction_make(
+        with_file=True,
         created_at=timezone.now() - timedelta(minutes=minutes_ago),
-        drawing=name,
-        features=[0] * 64,
         digit=digit,
         confidence=confidence,
-        probabilities=probabilities,
-        model_version="abcdefabcdef",
         label=label,
     )
 

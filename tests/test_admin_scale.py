@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from recognizer import selectors
 from recognizer.admin.scale import DateHierarchyQuerySet, distinct_values
 from recognizer.models import Prediction
+from tests.factories import prediction_make
 
 pytestmark = pytest.mark.django_db
 
@@ -32,13 +33,10 @@ def spread() -> list[Prediction]:
     rows = []
     for index, moment in enumerate(MOMENTS):
         rows.append(
-            Prediction.objects.create(
+            prediction_make(
                 created_at=moment,
-                drawing=f"drawings/test/{index}.png",
-                features=[0] * 64,
                 digit=index % 3,
                 confidence=1.0,
-                probabilities=[1.0] + [0.0] * 9,
                 model_version=["aaaaaaaaaaaa", "bbbbbbbbbbbb", "000000000001"][index % 3],
                 label=index % 2 if index % 3 else None,
             )
@@ -143,14 +141,8 @@ def test_sorting_by_confidence_reads_the_index_not_every_row(staff_client, sprea
 def test_a_model_versions_rows_are_those_of_the_plain_filter(spread, version):
     """Bounded by the version's newest prediction, nothing of the version is lost."""
     newest = spread[-1]
-    Prediction.objects.create(  # a second row at the very newest moment
-        created_at=newest.created_at,
-        drawing="drawings/test/same-moment.png",
-        features=[0] * 64,
-        digit=0,
-        confidence=1.0,
-        probabilities=[1.0] + [0.0] * 9,
-        model_version=newest.model_version,
+    prediction_make(  # a second row at the very newest moment
+        created_at=newest.created_at, digit=0, confidence=1.0, model_version=newest.model_version
     )
     plain = Prediction.objects.filter(model_version=version).order_by("-created_at", "-id")
     bounded = selectors.of_model_version(Prediction.objects.all(), version)

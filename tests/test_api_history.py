@@ -2,12 +2,11 @@ import datetime
 from base64 import b64encode
 
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from recognizer.drawings import drawing_storage
 from recognizer.models import Prediction
+from tests.factories import prediction_make
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +22,11 @@ def make(
     version: str = "aaaaaaaaaaaa",
     days_ago: float = 0,
 ) -> Prediction:
-    name = drawing_storage().save(f"drawings/test/{pk_hint}.png", ContentFile(b"png"))
-    return Prediction.objects.create(
+    return prediction_make(
+        with_file=True,
         created_at=NOW - datetime.timedelta(days=days_ago),
-        drawing=name,
-        features=[0] * 64,
         digit=digit,
         confidence=0.8,
-        probabilities=[0.2 / 9] * digit + [0.8] + [0.2 / 9] * (9 - digit),
         model_version=version,
         label=label,
         labelled_at=None if label is None else NOW,

@@ -19,6 +19,7 @@ from recognizer.models import ModelActivation, ModelVersion, Prediction
 from recognizer.templatetags.recognizer_format import percent
 from tests.conftest import register
 from tests.drawings import SEVEN, drawing_data_uri, one_data_uri
+from tests.factories import prediction_make
 from tests.test_admin import listed_ids
 
 pytestmark = pytest.mark.django_db
@@ -184,13 +185,10 @@ class TestShadowGuesses:
 
 def stored(n: int, *, digit: int, shadow: int | None, label: int | None, at, version: str):
     """A stored prediction guessed `digit`, and `shadow` by the challenger `version`."""
-    return Prediction.objects.create(
+    return prediction_make(
         created_at=at,
-        drawing=f"drawings/test/{n}.png",
-        features=[0] * 64,
         digit=digit,
         confidence=0.8,
-        probabilities=[0.2 / 9] * digit + [0.8] + [0.2 / 9] * (9 - digit),
         model_version="aaaaaaaaaaaa",
         challenger_version=None if shadow is None else version,
         challenger_digit=shadow,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from recognizer import services
 from recognizer.drawings import drawing_storage
 from recognizer.models import Prediction
+from tests.factories import PNG_SIGNATURE, prediction_make
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -91,17 +92,10 @@ class TestGenerateDemoHistory:
 def make_prediction(days_ago: float, *, label: int | None = None) -> Prediction:
     created_at = timezone.now() - timedelta(days=days_ago)
     name = drawing_storage().save(
-        f"drawings/{created_at:%Y/%m/%d}/test.png", ContentFile(b"\x89PNG\r\n\x1a\n")
+        f"drawings/{created_at:%Y/%m/%d}/test.png", ContentFile(PNG_SIGNATURE)
     )
-    return Prediction.objects.create(
-        created_at=created_at,
-        drawing=name,
-        features=[0] * 64,
-        digit=1,
-        confidence=1.0,
-        probabilities=[0.0, 1.0] + [0.0] * 8,
-        model_version="abcdefabcdef",
-        label=label,
+    return prediction_make(
+        created_at=created_at, drawing=name, digit=1, confidence=1.0, label=label
     )
 
 

@@ -7,6 +7,7 @@ from django.core.files.storage import default_storage
 
 from recognizer import selectors
 from recognizer.models import Prediction
+from tests.factories import PNG_SIGNATURE, prediction_make
 
 pytestmark = pytest.mark.django_db
 
@@ -63,17 +64,7 @@ def test_the_page_scripts_and_styles_fit_the_budget(client):
 def stored_prediction(
     session_key: str = "", digit: int = 3, label: int | None = None
 ) -> Prediction:
-    name = default_storage.save("drawings/2026/01/01/test.png", ContentFile(b"\x89PNG fake"))
-    return Prediction.objects.create(
-        drawing=name,
-        features=[0] * 64,
-        digit=digit,
-        confidence=0.9,
-        probabilities=[0.1 / 9] * digit + [0.9] + [0.1 / 9] * (9 - digit),
-        model_version="0123456789ab",
-        session_key=session_key,
-        label=label,
-    )
+    return prediction_make(with_file=True, digit=digit, session_key=session_key, label=label)
 
 
 class TestRecentDrawings:
@@ -123,7 +114,7 @@ class TestDrawingFiles:
         assert response.status_code == 200
         assert response["Content-Type"] == "image/png"
         assert response["X-Content-Type-Options"] == "nosniff"
-        assert b"".join(response.streaming_content) == b"\x89PNG fake"
+        assert b"".join(response.streaming_content) == PNG_SIGNATURE
 
     def test_the_session_that_drew_it_can_see_it(self, client):
         client.get("/")

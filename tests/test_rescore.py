@@ -16,6 +16,7 @@ from recognizer.model_service import load_version
 from recognizer.models import Prediction, Rescore
 from recognizer.selectors import HOLD_OUT_EVERY
 from tests.drawings import ONE, SEVEN, THREE, ZERO, drawing_data_uri
+from tests.factories import prediction_make
 
 pytestmark = pytest.mark.django_db
 
@@ -92,15 +93,7 @@ class TestCommand:
 
 
 def labelled(n: int, label: int) -> Prediction:
-    return Prediction.objects.create(
-        drawing=f"drawings/test/{n}.png",
-        features=[0] * 64,
-        digit=label,
-        confidence=0.9,
-        probabilities=[0.1 / 9] * label + [0.9] + [0.1 / 9] * (9 - label),
-        model_version="aaaaaaaaaaaa",
-        label=label,
-    )
+    return prediction_make(digit=label, model_version="aaaaaaaaaaaa", label=label)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from recognizer.models import Prediction
 from tests.drawings import one_data_uri
 from tests.errors import assert_error
+from tests.factories import prediction_build, prediction_make
 from tests.test_admin import listed_ids
 
 QUEUE = "/admin/recognizer/predictiontoreview/"
@@ -25,10 +26,8 @@ def stored(n: int, *, first: float, second: float, label: int | None = None) -> 
     rest = (1 - first - second) / 8
     probabilities = [rest] * 10
     probabilities[3], probabilities[8] = first, second
-    return Prediction.objects.create(
+    return prediction_make(
         created_at=NOW - datetime.timedelta(minutes=n),
-        drawing=f"drawings/test/{n}.png",
-        features=[0] * 64,
         digit=3,
         confidence=first,
         probabilities=probabilities,
@@ -71,13 +70,11 @@ class TestMargin:
     def test_rows_written_without_one_get_it_from_their_probabilities(self, history):
         Prediction.objects.bulk_create(
             [
-                Prediction(
+                prediction_build(
                     drawing="drawings/test/bulk.png",
-                    features=[0] * 64,
                     digit=1,
                     confidence=0.7,
                     probabilities=[0.0, 0.7, 0.2] + [0.1 / 7] * 7,
-                    model_version="aaaaaaaaaaaa",
                 )
             ]
         )
