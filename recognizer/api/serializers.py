@@ -240,8 +240,10 @@ class PredictionFilterSerializer(serializers.Serializer):
 
 
 class FeedbackSerializer(serializers.Serializer):
-    label = serializers.IntegerField(
-        min_value=0, max_value=9, help_text="The digit that was really drawn."
+    # A choice, not an integer: int() would also read " 7" and the Arabic-Indic 7.
+    label = serializers.ChoiceField(
+        choices=[(digit, str(digit)) for digit in range(10)],
+        help_text="The digit that was really drawn.",
     )
     token = serializers.CharField(
         required=False,
