@@ -29,13 +29,11 @@ threads = env.int("WEB_THREADS", default=2)
 timeout = env.int("WEB_TIMEOUT", default=30)
 # Seconds a connection stays open for another request. A kept connection
 # stays with the worker that accepted it, so a few busy ones (a load test, a
-# proxy's pool) can pile onto one worker while another idles: measured here
-# with 8 clients, 1398 requests to one worker and 46 to the other. Closing
-# each connection after its response (0) spreads requests evenly and cost
-# less CPU per request here; raise it for browsers far away connecting
-# directly.
+# proxy's pool) can pile onto one worker while another idles (bench/load.py
+# shows it). Closing each connection after its response (0) spreads requests
+# evenly; raise it for browsers far away connecting directly.
 keepalive = env.int("WEB_KEEPALIVE", default=0)
-# Import the application (Django, scikit-learn: ~150 MB, seconds of CPU) once
+# Import the application (Django and scikit-learn: most of a worker's memory) once
 # in the master and fork the workers from it, so that they share those pages
 # and start at once. Each worker still loads the model itself, on start.
 preload_app = env.bool("WEB_PRELOAD", default=True)

@@ -3,10 +3,9 @@
 import os
 
 # One prediction is one small sample. Spreading it over every core with
-# OpenMP/BLAS threads (scikit-learn's default) costs far more than it saves,
-# and on a busy machine the spinning threads of concurrent requests starve
-# each other (30 ms instead of 0.6 ms per nearest-neighbour query, measured).
-# The server's own workers and threads are the parallelism. Set before
+# OpenMP/BLAS threads (scikit-learn's default) costs more than it saves, and
+# on a busy machine the spinning threads of concurrent requests starve each
+# other. The server's own workers and threads are the parallelism. Set before
 # numpy and scikit-learn are imported, which read these when they load.
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")

@@ -28,7 +28,7 @@ def of_model_version(predictions: QuerySet[Prediction], version: str) -> QuerySe
     A version's predictions lie in one stretch of time, which PostgreSQL's
     planner cannot know: to list a version's newest rows it may walk the date
     index back from the newest prediction of all, through every later
-    version's rows (0.7 s at a million rows). Bounding the dates by the
+    version's rows (bench/admin_pages.py). Bounding the dates by the
     version's own newest prediction (one index probe, in the same query)
     starts that walk among its rows.
     """

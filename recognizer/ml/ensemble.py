@@ -26,8 +26,8 @@ Weights = tuple[list[np.ndarray], list[np.ndarray]]  # stacked coefs and interce
 def _fit_member(
     params: dict[str, Any], X: np.ndarray, y: np.ndarray, rows: np.ndarray
 ) -> MLPClassifier:
-    # One BLAS thread per member: measured 2-10x faster than two on 2 busy
-    # cores, and members already run in parallel. max_iter is a deliberate
+    # One BLAS thread per member: members already run in parallel, and more
+    # threads than cores only contend. max_iter is a deliberate
     # budget (the data are fresh distortions, not a converging fit): its
     # ConvergenceWarning is noise here.
     with threadpool_limits(1), warnings.catch_warnings():
