@@ -148,7 +148,7 @@ def answer(row: Prediction) -> bytes:
 def step_costs(bodies: list[bytes]) -> dict[str, list[float]]:
     """Each drawing through every step in turn, as a request takes it: nothing
     big is kept from one drawing to the next, so memory is reused as in a server."""
-    model = get_model_service().current()
+    model = get_model_service().in_service()
     storage = drawing_storage()
     costs: dict[str, list[float]] = {}
     for body in bodies:
@@ -211,7 +211,7 @@ def shadow_costs(bodies: list[bytes]) -> dict[str, float]:
 def start_challenger() -> str:
     """Make a copy of the model in service, one parameter changed, the challenger;
     return its version once this process serves it."""
-    model = get_model_service().current()
+    model = get_model_service().in_service()
     pipeline = copy.deepcopy(model.pipeline).set_params(features__min_ink=0.25)
     version = registry.model_version_create(
         pipeline=pipeline, metadata=model.metadata, trained_by="bench/request_costs.py"
@@ -233,7 +233,7 @@ def main() -> None:
     options = parser.parse_args()
 
     call_command("migrate", verbosity=0)
-    model = get_model_service().current()
+    model = get_model_service().in_service()
     bodies = request_bodies(options.drawings, options.seed)
     for body in bodies[:20]:  # imports, caches and the model's first calls
         post(body)

@@ -52,7 +52,7 @@ def model_check() -> dict:
     """
     service = get_model_service()
     try:
-        model = service.current()
+        model = service.in_service()
     except ModelUnavailable as error:
         return {"status": "error", "detail": str(error)}
     return {

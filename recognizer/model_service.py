@@ -2,7 +2,7 @@
 each loaded once, switched within about a second of an activation made on any
 machine.
 
-`ModelService.current()` is called on every prediction. It answers from
+`ModelService.in_service()` is called on every prediction. It answers from
 memory, and at most once per MODEL_RECHECK_SECONDS reads which versions
 serve (one indexed query). A version it does not have yet is read from the
 models' storage, checked against its recorded SHA-256 and library versions,
@@ -47,7 +47,7 @@ class ModelService:
         self._loaded: dict[str, LoadedModel] = {}
         self._error = NO_MODEL
 
-    def current(self) -> LoadedModel:
+    def in_service(self) -> LoadedModel:
         """Return the model in service; ModelUnavailable (saying why) if there is none."""
         in_service = self._fresh().in_service
         if in_service is None:

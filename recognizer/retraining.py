@@ -63,7 +63,7 @@ class TrainingOutcome:
     problems: list[Problem]  # what was skipped, in every source and in the history
 
 
-def current_model() -> LoadedModel | None:
+def loaded_model_in_service() -> LoadedModel | None:
     """Return the model in service, if there is one this code can run."""
     try:
         return load_version()
@@ -166,7 +166,7 @@ def train_model(
         n_jobs=settings.TRAINING_JOBS,
         progress=progress,
     )
-    current = current_model()
+    current = loaded_model_in_service()
     judged = training_sets.judged_sources(trained, current, progress=progress)
     comparison = compare(result, current, judged, held_out=held_out, progress=progress)
     result.metadata["comparison"] = comparison.as_metadata()

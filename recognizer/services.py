@@ -82,7 +82,7 @@ def predictions_guess(
     the challenger's, if one is running (never shown to the person drawing)."""
     service = get_model_service()
     inks = [drawing.ink for drawing in drawings]
-    guesses = service.current().predict_many(inks)
+    guesses = service.in_service().predict_many(inks)
     shadows = challenger_guesses(service.challenger(), inks)
     created_at = timezone.now()
     return [

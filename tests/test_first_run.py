@@ -30,7 +30,7 @@ def test_a_quick_model_serves_first_and_the_full_one_takes_over(no_model, settin
     quick = active()
     assert quick.metadata["fast"] is True
     service = ModelService(recheck_seconds=0)  # a server process, started once
-    assert service.current().version == quick.version
+    assert service.in_service().version == quick.version
     assert "A quick model" in client.get("/").content.decode()
 
     settings.TRAINING_AUGMENTATION_FACTOR = 0  # the full setting, made cheap for a test
@@ -38,7 +38,7 @@ def test_a_quick_model_serves_first_and_the_full_one_takes_over(no_model, settin
     assert "put in service" in output
     full = active()
     assert full.version != quick.version and full.metadata["fast"] is False
-    assert service.current().version == full.version  # the same process, no restart
+    assert service.in_service().version == full.version  # the same process, no restart
     assert service.loads == 2
     assert "A quick model" not in client.get("/").content.decode()
 

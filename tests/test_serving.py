@@ -47,7 +47,7 @@ def damage(model_version: ModelVersion) -> bytes:
 
 
 def test_a_guess_has_a_digit_ten_probabilities_and_the_features(model_in_service, one_ink):
-    model = ModelService(recheck_seconds=0).current()
+    model = ModelService(recheck_seconds=0).in_service()
     guess = model.predict(one_ink)
     assert guess.digit == 1
     assert len(guess.probabilities) == 10
@@ -65,7 +65,7 @@ def test_a_guess_has_a_digit_ten_probabilities_and_the_features(model_in_service
 def test_the_model_is_loaded_once_for_many_predictions(one_ink):
     service = ModelService(recheck_seconds=0)
     for _ in range(50):
-        service.current().predict(one_ink)
+        service.in_service().predict(one_ink)
     assert service.loads == 1
 
 
@@ -77,7 +77,7 @@ def test_concurrent_first_requests_load_the_model_once():
 
     def first_request() -> None:
         barrier.wait()
-        versions.append(service.current().version)
+        versions.append(service.in_service().version)
 
     threads = [threading.Thread(target=first_request) for _ in range(8)]
     for thread in threads:
@@ -90,22 +90,22 @@ def test_concurrent_first_requests_load_the_model_once():
 
 def test_no_model_is_unavailable_with_a_message_naming_the_command(no_model):
     with pytest.raises(ModelUnavailable, match=r"manage\.py train_model"):
-        ModelService(recheck_seconds=0).current()
+        ModelService(recheck_seconds=0).in_service()
 
 
 def test_an_activation_is_picked_up_within_the_recheck_interval(model_in_service, other_version):
     clock = FakeClock()
     service = ModelService(recheck_seconds=1.0, clock=clock)
-    assert service.current().version == model_in_service.version
+    assert service.in_service().version == model_in_service.version
     registry.model_version_activate(version=other_version.version, via="tests")
-    assert service.current().version == model_in_service.version  # not looked at again yet
+    assert service.in_service().version == model_in_service.version  # not looked at again yet
     clock.now += 1.5
-    assert service.current().version == other_version.version
+    assert service.in_service().version == other_version.version
     assert service.loads == 2
     # Rolling back needs no second download: the previous model is kept loaded.
     registry.model_version_rollback(via="tests")
     clock.now += 1.5
-    assert service.current().version == model_in_service.version
+    assert service.in_service().version == model_in_service.version
     assert service.loads == 2
 
 
@@ -115,11 +115,11 @@ def test_a_damaged_artifact_is_never_unpickled_and_is_served_once_repaired(model
     service = ModelService(recheck_seconds=1.0, clock=clock)
     with mock.patch("recognizer.ml.artifacts.joblib.load") as unpickle:
         with pytest.raises(ModelUnavailable, match="SHA-256"):
-            service.current()
+            service.in_service()
         unpickle.assert_not_called()
     replace_artifact(model_in_service, good)
     clock.now += 1.5
-    assert service.current().version == model_in_service.version
+    assert service.in_service().version == model_in_service.version
 
 
 def test_a_model_trained_with_other_libraries_is_refused_before_unpickling(model_in_service):
@@ -130,15 +130,15 @@ def test_a_model_trained_with_other_libraries_is_refused_before_unpickling(model
         mock.patch("recognizer.ml.artifacts.joblib.load") as unpickle,
         pytest.raises(ModelUnavailable, match=r"trained with scikit-learn 0\.1\.0"),
     ):
-        ModelService(recheck_seconds=0).current()
+        ModelService(recheck_seconds=0).in_service()
     unpickle.assert_not_called()
 
 
 def test_a_served_model_keeps_serving_if_a_broken_one_is_activated(model_in_service, other_version):
     clock = FakeClock()
     service = ModelService(recheck_seconds=1.0, clock=clock)
-    assert service.current().version == model_in_service.version
+    assert service.in_service().version == model_in_service.version
     damage(other_version)
     registry.model_version_activate(version=other_version.version, via="tests")
     clock.now += 1.5
-    assert service.current().version == model_in_service.version
+    assert service.in_service().version == model_in_service.version

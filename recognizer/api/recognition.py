@@ -212,5 +212,5 @@ class ModelInfoView(APIView):
         responses={200: ModelInfoSerializer, **error_responses(503)},
     )
     def get(self, request: Request) -> Response:
-        model = get_model_service().current()
+        model = get_model_service().in_service()
         return Response(ModelInfoSerializer(ModelVersion.objects.get(version=model.version)).data)

@@ -50,7 +50,7 @@ class Command(BaseCommand):
         if not 0 <= settings.labelled <= 1:
             raise CommandError("--labelled is a fraction between 0 and 1.")
         try:
-            model = get_model_service().current()
+            model = get_model_service().in_service()
         except ModelUnavailable as error:
             raise CommandError(str(error)) from None
         rng = random.Random(options["seed"])
