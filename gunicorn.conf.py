@@ -77,6 +77,6 @@ def post_worker_init(worker) -> None:
 
     get_resolver().url_patterns  # noqa: B018 (imports every view module)
     try:
-        get_model_service().current()
+        get_model_service().in_service()
     except ModelUnavailable as error:
         worker.log.warning("no model in service yet: %s", error)
