@@ -5,6 +5,7 @@ import json
 import logging
 
 import pytest
+from django.core.cache import cache
 from prometheus_client.parser import text_string_to_metric_families
 from pythonjsonlogger.json import JsonFormatter
 from rest_framework.test import APIClient
@@ -211,3 +212,15 @@ def test_a_request_id_sent_by_the_proxy_is_kept(client):
     assert response["X-Request-ID"] == "lb-0123456789abcdef"
     odd = client.get("/healthz", headers={"X-Request-ID": "not ok <script>"})
     assert odd["X-Request-ID"] != "not ok <script>" and len(odd["X-Request-ID"]) == 32
+
+
+def test_the_shared_cache_counts_its_hits_and_misses(client, metrics_token, settings, redis_url):
+    settings.CACHES = {"default": {"BACKEND": "recognizer.cache.RedisCache", "LOCATION": redis_url}}
+    before = scrape(client)
+    cache.set("metrics-test", 0)
+    assert cache.get("metrics-test", "default") == 0  # a stored falsy value is a hit
+    assert cache.get("metrics-test-missing", "default") == "default"
+    after = scrape(client)
+    for name in ("django_cache_get_hits_total", "django_cache_get_misses_total"):
+        assert value(after, name, backend="redis") == value(before, name, backend="redis") + 1
+    cache.delete("metrics-test")
