@@ -331,6 +331,10 @@ LOGGING = {
 # /metrics answers requests with `Authorization: Bearer METRICS_TOKEN`, and
 # none without a token set (with DEBUG on, loopback clients too).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Each process keeps its metrics in files there when it is set (gunicorn.conf.py
+# sets it): a folder that is gone (a fresh /run) would fail every command.
+if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
+    Path(env.str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
 
 # Drift: every DRIFT_EVERY minutes (one check at a time across servers) the
 # last DRIFT_WINDOW predictions of the model in service are compared with
