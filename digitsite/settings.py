@@ -243,13 +243,12 @@ DATA_UPLOAD_MAX_NUMBER_FILES = PREDICT_BATCH_MAX + 1
 
 # Local memory by default, so throttle limits count per process; REDIS_URL
 # makes them count across every process and machine.
-# Redis' reads are counted in the metrics (django_cache_get_*).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
             **env.cache_url_config(REDIS_URL),
-            "BACKEND": "recognizer.cache.RedisCache",
+            "BACKEND": "recognizer.cache.RedisCache",  # Django's, its reads counted
             # A cache that does not answer must not hold requests up.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
