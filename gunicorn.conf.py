@@ -59,15 +59,17 @@ worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
 # Prometheus' multiprocess mode: each worker writes its metrics to files in
 # this folder and /metrics sums them, so one scrape gives the whole server's
 # totals. One folder per server, PROMETHEUS_MULTIPROC_DIR or else a new one
-# in memory, emptied here, as this file is read before the application (and
-# prometheus_client) is imported: a previous run's files would add its counts.
+# in memory, emptied of its metric files (*.db) here, as this file is read
+# before the application (and prometheus_client) is imported: a previous
+# run's files would add its counts.
 metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 metrics_dir_is_ours = not metrics_dir
 if metrics_dir_is_ours:
     metrics_dir = tempfile.mkdtemp(prefix="digits-metrics-", dir=worker_tmp_dir)
 else:
-    shutil.rmtree(metrics_dir, ignore_errors=True)
     Path(metrics_dir).mkdir(parents=True, exist_ok=True)
+    for old in Path(metrics_dir).glob("*.db"):
+        old.unlink()
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
 
 
