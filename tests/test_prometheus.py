@@ -6,7 +6,10 @@ Needs Debian's `prometheus` package (`make system-packages` installs it).
 """
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -33,8 +36,6 @@ def tool(name: str) -> str:
 
 
 def promtool(*args: str) -> str:
-    import subprocess
-
     result = subprocess.run(
         [tool("promtool"), *args], capture_output=True, text=True, timeout=60, check=False
     )
@@ -83,9 +84,30 @@ def test_the_shipped_rules_and_scrape_configuration_check(tmp_path):
     promtool("check", "config", str(configuration(tmp_path, ["127.0.0.1:8000"])))
 
 
+def stale_metrics_folder(folder: Path) -> Path:
+    """A metrics folder left by an earlier run: 1000 predictions counted, and a file
+    of the operator's own."""
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not a metrics file")
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from prometheus_client import Counter; Counter('recognizer_predictions', 'old', "
+            "['model_version', 'digit', 'source']).labels('old', '1', 'api').inc(1000)",
+        ],
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)},
+        check=True,
+    )
+    assert list(folder.glob("counter_*.db"))
+    return folder
+
+
 def test_prometheus_adds_up_the_predictions_of_two_servers(tmp_path, model_folder):
-    """Two servers sharing one SQLite file and one folder of models."""
+    """Two servers sharing one SQLite file and one folder of models; the first keeps
+    its metrics in a folder of its own, with an earlier run's files."""
     database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    folders = {"a": str(stale_metrics_folder(tmp_path / "metrics-a"))}
     with ExitStack() as stack:
         servers = [
             stack.enter_context(
@@ -100,6 +122,7 @@ def test_prometheus_adds_up_the_predictions_of_two_servers(tmp_path, model_folde
                     LOG_FORMAT="json",
                     # One machine's folder of artifacts for both, as a bucket would be.
                     MODEL_DIR=str(tmp_path / "models"),
+                    **({"PROMETHEUS_MULTIPROC_DIR": folders[name]} if name in folders else {}),
                 )
             )
             for name in ("a", "b")
@@ -146,3 +169,5 @@ def test_prometheus_adds_up_the_predictions_of_two_servers(tmp_path, model_folde
             assert len(predictions) == PREDICTIONS // 2
             assert all(line["request_id"] != "-" for line in predictions)
             assert len({line["process"] for line in predictions}) == 2
+    # Started with the earlier run's counts emptied, the operator's file kept.
+    assert (tmp_path / "metrics-a" / "notes.txt").exists()
