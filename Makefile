@@ -45,7 +45,7 @@ serve: $(VENV)/.runtime
 	$(SERVE_MANAGE) import_models
 	$(SERVE_MANAGE) train_model --if-missing
 	HOST=$(HOST) PORT=$(PORT) DEBUG=0 SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
-	  exec $(BIN)/gunicorn --config gunicorn.conf.py digitsite.wsgi
+	  LOG_FORMAT=$${LOG_FORMAT:-json} exec $(BIN)/gunicorn --config gunicorn.conf.py digitsite.wsgi
 
 ## test: set up (tools, Chromium and Redis included), lint, run the whole suite
 test: $(VENV)/.dev system-packages
@@ -53,10 +53,12 @@ test: $(VENV)/.dev system-packages
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-## system-packages: Debian's Chromium (Playwright cannot download one here) and Redis for the tests
+## system-packages: Debian's Chromium (Playwright cannot download one here), Redis and
+## Prometheus (with promtool) for the tests
 system-packages:
-	@test -x /usr/bin/chromium -a -x /usr/bin/redis-server || { $(SUDO) apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium redis-server; }
+	@test -x /usr/bin/chromium -a -x /usr/bin/redis-server -a -x /usr/bin/prometheus || { \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q \
+	  chromium redis-server prometheus; }
 
 ## format: apply ruff's formatting and safe fixes
 format: $(VENV)/.dev

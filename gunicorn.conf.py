@@ -11,6 +11,9 @@ queue behind its GIL, lengthen the slowest requests and grow its memory
 """
 
 import gc
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import environ
@@ -51,6 +54,28 @@ control_socket_disable = True
 # The heartbeat file of each worker lives in memory, not on a possibly slow disk.
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
 
+# Prometheus' multiprocess mode: each worker writes its metrics to files in
+# this folder and /metrics sums them, so one scrape gives the whole server's
+# totals. One folder per server, PROMETHEUS_MULTIPROC_DIR or else a new one
+# in memory, emptied of its metric files (*.db) here, as this file is read
+# before the application (and prometheus_client) is imported: a previous
+# run's files would add its counts.
+metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+metrics_dir_is_ours = not metrics_dir
+if metrics_dir_is_ours:
+    metrics_dir = tempfile.mkdtemp(prefix="digits-metrics-", dir=worker_tmp_dir)
+else:
+    Path(metrics_dir).mkdir(parents=True, exist_ok=True)
+    for old in Path(metrics_dir).glob("*.db"):
+        old.unlink()
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+
+
+def on_exit(server) -> None:
+    """Remove the metrics folder made for this run."""
+    if metrics_dir_is_ours:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
 
 def pre_fork(server, worker) -> None:
     """Keep the garbage collector off what the master imported before forking.
@@ -60,6 +85,14 @@ def pre_fork(server, worker) -> None:
     nor copy their memory pages.
     """
     gc.freeze()
+
+
+def child_exit(server, worker) -> None:
+    """Mark a worker that stopped as dead for the metrics: its counts stay in the
+    totals, its live gauges leave them."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def post_worker_init(worker) -> None:

@@ -21,6 +21,7 @@ URL's port, stopped at the end):
 
     .venv/bin/python bench/load.py --serve
     .venv/bin/python bench/load.py --serve --s3    # drawings in a moto bucket
+    .venv/bin/python bench/load.py --compare-metrics   # with and without metrics
     # or, against a server of your own:
     THROTTLE_PREDICT_ANON_RATE=1000000/second SECRET_KEY=... make serve
     .venv/bin/python bench/load.py --url http://127.0.0.1:8000
@@ -28,6 +29,12 @@ URL's port, stopped at the end):
 Only 127.0.0.1, ::1 and localhost are accepted as targets. The client runs
 on the same machine and competes with the server for the CPU, as it does in
 the targets ("2 cores, client included").
+
+`--compare-metrics` measures what the Prometheus metrics cost: it serves in
+turn with the project's settings and with django-prometheus taken out
+(bench/settings_without_metrics.py), `--rounds` times each, alternating so
+that both meet the same load of a shared machine, and prints the levels of
+each run, then the time one scrape of /metrics takes.
 """
 
 import argparse
@@ -381,6 +388,50 @@ def stop_server(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def scrape_milliseconds(target: urllib.parse.SplitResult, token: str, count: int = 20) -> str:
+    """Return the median time and the size of `count` scrapes of /metrics."""
+    times, size = [], 0
+    for _ in range(count):
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+        started = time.perf_counter()
+        connection.request("GET", "/metrics", headers={"Authorization": f"Bearer {token}"})
+        response = connection.getresponse()
+        size = len(response.read())
+        times.append(time.perf_counter() - started)
+        connection.close()
+        if response.status != 200:
+            return f"HTTP {response.status}"
+    return f"{statistics.median(times) * 1000:.1f} ms (median of {count}), {size} bytes"
+
+
+def compare_metrics(target: urllib.parse.SplitResult, bodies: list[bytes], options) -> None:
+    """Serve with and without django-prometheus in turn, the same load each, and report."""
+    token = "bench-metrics-token"
+    modes = {
+        "with metrics": {"METRICS_TOKEN": token},
+        "without metrics": {"DJANGO_SETTINGS_MODULE": "bench.settings_without_metrics"},
+    }
+    levels = [int(value) for value in options.concurrency.split(",")]
+    for round_number in range(1, options.rounds + 1):
+        for mode, settings in modes.items():
+            workdir = Path(tempfile.mkdtemp(prefix="digits-bench-"))
+            server = start_server(target.port, workdir, **settings)
+            try:
+                workers, _ = server_processes(target.port)
+                run_level(target, bodies, 4, options.warmup, 60, [])
+                results = [
+                    run_level(target, bodies, level, options.requests, options.seconds, workers)
+                    for level in levels
+                ]
+                print(f"\nround {round_number}, {mode}:", end="")
+                report(results)
+                if "METRICS_TOKEN" in settings:
+                    print(f"one scrape of /metrics: {scrape_milliseconds(target, token)}")
+            finally:
+                stop_server(server)
+                shutil.rmtree(workdir, ignore_errors=True)
+
+
 def stored_drawing_sizes(media: Path) -> list[int]:
     return [path.stat().st_size for path in media.rglob("*.png")]
 
@@ -412,6 +463,14 @@ def main() -> None:
         help="with --serve: drawings and models in a bucket of a moto S3 server started "
         "for the run, instead of local folders",
     )
+    parser.add_argument(
+        "--compare-metrics",
+        action="store_true",
+        help="serve (as --serve) with and without django-prometheus in turn and compare",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="with --compare-metrics: runs of each"
+    )
     options = parser.parse_args()
 
     target = urllib.parse.urlsplit(options.url)
@@ -427,6 +486,9 @@ def main() -> None:
         f"(PNG sent: {mean_png} bytes on average, 280x280 RGBA)"
     )
 
+    if options.compare_metrics:
+        compare_metrics(target, bodies, options)
+        return
     workdir = server = bucket = None
     if options.serve:
         workdir = Path(tempfile.mkdtemp(prefix="digits-bench-"))

@@ -51,10 +51,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
     "recognizer",
 ]
 
 MIDDLEWARE = [
+    # Counts every request, first and last, so that the latency covers the rest.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "recognizer.middleware.requestlog.RequestLogMiddleware",
     "recognizer.middleware.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -67,12 +70,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "recognizer.middleware.database.DatabaseUnavailableMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 # Security headers and cookies. Behind a TLS-terminating proxy set
 # TRUST_X_FORWARDED_PROTO=1; serving plain HTTP on purpose (as `make serve`
 # does on 127.0.0.1) set SECURE_SSL_REDIRECT=0.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Prometheus scrapes each server directly, on its private address, not
+# through the TLS proxy: /metrics answers there without a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
 if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -120,7 +127,11 @@ DATABASES = {
         "CONN_HEALTH_CHECKS": True,
     }
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# django-prometheus' wrappers of the same engines count queries and errors.
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends.", 1
+)
+if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):
     # WAL lets readers run beside the single writer; IMMEDIATE transactions
     # take the write lock up front, so concurrent writers queue on the busy
     # timeout instead of failing with "database is locked" on lock upgrade.
@@ -240,6 +251,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             **env.cache_url_config(REDIS_URL),
+            "BACKEND": "recognizer.cache.RedisCache",  # Django's, its reads counted
             # A cache that does not answer must not hold requests up.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
@@ -284,14 +296,31 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+# text: one readable line per record; json: one JSON object per line, with
+# the request id and a record's extra fields (a prediction's id, model
+# version, digit, confidence and duration), for a log collector.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text").lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "recognizer.middleware.requestlog.RequestIdFilter"}},
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s [%(process)d] %(name)s %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s [%(process)d] %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(process)d %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "line"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -300,3 +329,17 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# /metrics answers requests with `Authorization: Bearer METRICS_TOKEN`, and
+# none without a token set (with DEBUG on, loopback clients too).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Each process keeps its metrics in files there when it is set (gunicorn.conf.py
+# sets it): a folder that is gone (a fresh /run) would fail every command.
+if env.str("PROMETHEUS_MULTIPROC_DIR", default=""):
+    Path(env.str("PROMETHEUS_MULTIPROC_DIR")).mkdir(parents=True, exist_ok=True)
+
+# Drift: every DRIFT_EVERY minutes (one check at a time across servers) the
+# last DRIFT_WINDOW predictions of the model in service are compared with
+# what it guessed on its evaluation set.
+DRIFT_EVERY = env.int("DRIFT_EVERY", default=15)
+DRIFT_WINDOW = env.int("DRIFT_WINDOW", default=1000)

@@ -343,3 +343,41 @@ class LabelChange(models.Model):
     def __str__(self) -> str:
         given = "cleared" if self.label is None else f"labelled {self.label}"
         return f"Drawing {self.prediction_id} {given} by {self.get_labeller_display()}"
+
+
+class DriftCheck(models.Model):
+    """Recent guesses of the model in service compared with its guesses on its
+    evaluation set: the population stability index (PSI) of each dimension."""
+
+    checked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    model_version = models.CharField(max_length=64)
+    predictions = models.PositiveIntegerField(
+        help_text="How many recent predictions were compared."
+    )
+    digits_psi = models.FloatField(
+        "PSI of the guessed digits", help_text="How far the mix of guessed digits moved."
+    )
+    confidence_psi = models.FloatField(
+        "PSI of the confidence", help_text="How far the guesses' confidence moved."
+    )
+    recent = models.JSONField(
+        help_text="The recent guesses' profile: digit shares, confidence bins."
+    )
+    baseline = models.JSONField(help_text="The same profile on the evaluation set.")
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        get_latest_by = "checked_at"
+
+    def __str__(self) -> str:
+        return f"Drift of {self.model_version} at {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class DriftSchedule(models.Model):
+    """When the next drift check is due: one row, moved forward by whichever server
+    claims the check, so that one check runs at a time across servers."""
+
+    next_check_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Next drift check at {self.next_check_at:%Y-%m-%d %H:%M}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from recognizer import model_evaluation, registry, training_sets
+from recognizer import drift, model_evaluation, registry, training_sets
 from recognizer.ml import datasets, evaluation, training
 from recognizer.ml.datasets import HELD_OUT, Source
 from recognizer.ml.listings import Problem
@@ -190,10 +190,12 @@ def train_model(
 
 
 def evaluated(result: training.TrainingResult, message: Message) -> dict:
-    """Score a new model on the drawing-like sets and keep the figures in its metadata."""
+    """Score a new model on the drawing-like sets and keep the figures in its metadata,
+    with what it guessed there: the baseline of its drift checks."""
     message("Evaluating on drawing-like sets (none of them trained on)...")
     scores = model_evaluation.evaluate(result.pipeline)
     result.metadata["evaluation"] = model_evaluation.evaluation_metadata(scores)
+    result.metadata[drift.BASELINE_KEY] = drift.baseline_metadata(scores)
     return scores
 
 

@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Literal
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from recognizer import metrics
 from recognizer.drawings import (
     StorageUnavailable,
     drawing_name,
@@ -55,11 +57,14 @@ def prediction_create(
     `replaces_id` names an earlier prediction of the same drawing by the same
     session: it is withdrawn in the same transaction (its file after the commit).
     """
+    started = time.perf_counter()
     [prediction] = predictions_guess(drawings=[drawing], source=source, session_key=session_key)
+    seconds = time.perf_counter() - started
     with drawing_files([prediction], [drawing_png(drawing.image)]), transaction.atomic():
         if replaces_id is not None:
             prediction_withdraw(prediction_id=replaces_id, session_key=session_key)
         prediction.save(force_insert=True)
+    predictions_stored([prediction], source=source, seconds=seconds)
     return prediction
 
 
@@ -68,11 +73,39 @@ def predictions_create(
 ) -> list[Prediction]:
     """Guess the digit of every drawing in one run of the model, store their files and
     then their rows in one INSERT; return the rows, in the order of the drawings."""
+    started = time.perf_counter()
     predictions = predictions_guess(drawings=drawings, source=source, session_key=session_key)
+    seconds = time.perf_counter() - started
     predictions_store(
         predictions=predictions, pngs=[drawing_png(drawing.image) for drawing in drawings]
     )
+    predictions_stored(predictions, source=metrics.BATCH, seconds=seconds)
     return predictions
+
+
+def predictions_stored(predictions: Sequence[Prediction], *, source: str, seconds: float) -> None:
+    """Count stored predictions in the metrics and log each: its id, model version,
+    guess, confidence and the model's time (for a batch, the whole batch's)."""
+    metrics.predictions_observed(predictions, source=source, seconds=seconds)
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    for prediction in predictions:
+        logger.info(
+            "prediction %s: guessed %d (%.3f) by %s in %.1fms",
+            prediction.pk,
+            prediction.digit,
+            prediction.confidence,
+            prediction.model_version,
+            seconds * 1000,
+            extra={
+                "prediction_id": prediction.pk,
+                "model_version": prediction.model_version,
+                "digit": prediction.digit,
+                "confidence": round(prediction.confidence, 4),
+                "duration_ms": round(seconds * 1000, 2),
+                "source": source,
+            },
+        )
 
 
 def predictions_guess(
@@ -222,6 +255,9 @@ def prediction_label(
             labelled_by=staff_user,
             changed_at=now,
         )
+    if label is not None:
+        correct = label == prediction.digit
+        metrics.labels_observed(correct=int(correct), wrong=int(not correct))
     return prediction
 
 
@@ -259,6 +295,9 @@ def predictions_label(
             ),
             batch_size=500,
         )
+    if label is not None:
+        correct = sum(label in ("guess", guess) for _, guess in ids_and_guesses)
+        metrics.labels_observed(correct=correct, wrong=len(ids_and_guesses) - correct)
     return changed
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from recognizer import views
+from recognizer import scrape, views
 
 app_name = "recognizer"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", scrape.metrics, name="metrics"),
     re_path(
         r"^media/(?P<name>drawings/[\w/-]+\.png)$", views.DrawingFileView.as_view(), name="drawing"
     ),

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from recognizer import statistics
+from recognizer.admin.drift import drift_context
 
 
 def heat_level(count: int, total: int) -> int:
@@ -64,5 +65,6 @@ def statistics_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> Http
         "chart_width": 10 * len(stats.per_day),
         "busiest_day": busiest,
         **rescore_context(),
+        **drift_context(),
     }
     return TemplateResponse(request, "admin/recognizer/prediction/statistics.html", context)

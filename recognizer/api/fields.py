@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from recognizer import metrics
 from recognizer.ml import decoding
 from recognizer.ml.decoding import Drawing
 
@@ -30,6 +31,14 @@ class DrawingField(serializers.Field):
     }
 
     def to_internal_value(self, data: object) -> Drawing:
+        try:
+            return self.decoded(data)
+        except decoding.DecodingError as error:
+            metrics.drawing_rejected(error.code)
+            raise
+
+    def decoded(self, data: object) -> Drawing:
+        """Return the drawing that `data` (a data URI or an uploaded file) holds."""
         max_bytes = settings.MAX_IMAGE_BYTES
         if isinstance(data, str):
             raw = decoding.parse_data_uri(data, max_bytes=max_bytes)
