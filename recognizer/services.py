@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from recognizer import learning
 from recognizer.drawings import (
     StorageUnavailable,
     drawing_name,
@@ -205,6 +206,7 @@ def prediction_label(
         prediction.label_source = source
         prediction.labelled_by = user if source == Prediction.LabelSource.STAFF else None
     prediction.save(update_fields=["label", "labelled_at", "label_source", "labelled_by"])
+    transaction.on_commit(lambda: learning.label_arrived(label=label))
     return prediction
 
 
@@ -218,12 +220,14 @@ def predictions_label(
     None (clear). Return how many rows changed."""
     if label is None:
         return predictions.update(label=None, labelled_at=None, label_source="", labelled_by=None)
-    return predictions.update(
+    count = predictions.update(
         label=F("digit") if label == "guess" else label,
         labelled_at=timezone.now(),
         label_source=Prediction.LabelSource.STAFF,
         labelled_by=user,
     )
+    transaction.on_commit(lambda: learning.label_arrived(label=label, count=count))
+    return count
 
 
 def predictions_delete(*, predictions: QuerySet[Prediction]) -> int:
