@@ -18,51 +18,86 @@ PARAMETERS = {
 MAX_EXPORT_IDS = 100_000
 
 
+class JsonBoolean(serializers.BooleanField):
+    """true or false, as JSON writes them (not 0, 1 or "yes")."""
+
+    def to_internal_value(self, data: object) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class JsonInteger(serializers.IntegerField):
+    """A JSON integer (not a string of digits, nor true)."""
+
+    def to_internal_value(self, data: object) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class JsonNumber(serializers.FloatField):
+    """A JSON number (not a string of digits, nor true)."""
+
+    def to_internal_value(self, data: object) -> float:
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class JsonString(serializers.CharField):
+    """A JSON string (not a number)."""
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class JobCreateSerializer(serializers.Serializer):
     """A job to queue: its kind and that kind's parameters (any other is refused)."""
 
     kind = serializers.ChoiceField(choices=Job.Kind.choices)
     datasets = serializers.ListField(
-        child=serializers.CharField(max_length=500),
+        child=JsonString(max_length=500),
         required=False,
         allow_empty=False,
         help_text="train: what to learn from: digits (load_digits), history (the labelled "
         "drawings), or a data set imported to train an earlier version, by the name it "
         "has there. Default: digits and history.",
     )
-    grid = serializers.IntegerField(
+    grid = JsonInteger(
         required=False,
         min_value=training.GRIDS[0],
         max_value=training.GRIDS[-1],
         help_text=f"train: the input grid, N x N cells (default {training.GRID}).",
     )
-    held_out = serializers.FloatField(
+    held_out = JsonNumber(
         required=False,
         min_value=0.0,
         max_value=0.9,
         help_text=f"train: share of each imported data set held out to judge by "
         f"(default {HELD_OUT}).",
     )
-    fast = serializers.BooleanField(
-        required=False, help_text="train: a small model in seconds (less accurate)."
-    )
-    evaluate = serializers.BooleanField(
+    fast = JsonBoolean(required=False, help_text="train: a small model in seconds (less accurate).")
+    evaluate = JsonBoolean(
         required=False,
         help_text="train: also score it on the drawing-like sets (default true; about 30 s).",
     )
     versions = serializers.ListField(
-        child=serializers.CharField(max_length=64),
+        child=JsonString(max_length=64),
         required=False,
         allow_empty=False,
         help_text="rescore: the model versions that guess the labelled history again.",
     )
-    filters = PredictionFilterSerializer(
+    filters = serializers.DictField(
         required=False,
-        help_text="export: the history's filters (as GET /api/predictions/ takes them); "
+        help_text="export: the history's filters, as GET /api/predictions/ takes them "
+        "(digit, label, correct, labelled, model_version, created_after, created_before); "
         "the labelled drawings among those are exported.",
     )
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=JsonInteger(min_value=1),
         required=False,
         allow_empty=False,
         max_length=MAX_EXPORT_IDS,
@@ -78,6 +113,17 @@ class JobCreateSerializer(serializers.Serializer):
                 )
         if len(set(value)) != len(value):
             raise serializers.ValidationError("A data set is named twice.", code="repeated")
+        return value
+
+    def validate_filters(self, value: dict) -> dict:
+        filters = PredictionFilterSerializer(data=value)
+        if not filters.is_valid():
+            raise serializers.ValidationError(filters.errors)
+        unknown = set(value) - set(filters.fields)
+        if unknown:
+            raise serializers.ValidationError(
+                {sorted(unknown)[0]: "Not a filter of the history."}, code="unexpected"
+            )
         return value
 
     def validate_versions(self, value: list[str]) -> list[str]:
