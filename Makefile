@@ -47,6 +47,9 @@ serve: $(VENV)/.runtime
 	$(SERVE_MANAGE) migrate --noinput
 	$(SERVE_MANAGE) import_models
 	$(SERVE_MANAGE) train_model --if-missing
+	@echo "Jobs (training, rescoring, exports from the admin and the API) need a worker, on this"
+	@echo "machine or another with the same settings: DEBUG=0 $(BIN)/python manage.py db_worker"
+	@echo "  --queue-name default,training   (how many, which queues: docs/deploy.md)"
 	HOST=$(HOST) PORT=$(PORT) DEBUG=0 SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
 	  exec $(BIN)/gunicorn --config gunicorn.conf.py digitsite.wsgi
 
