@@ -180,7 +180,7 @@ class Reporter:
         share = start + (end - start) * min(done / max(total, 1), 1.0)
         self.progress_done = max(self.progress_done, min(share, 1.0))
         text = f"{stage_label(stage)} {done:,} of {total:,}"
-        new_stage = kind != self.stage.partition(":")[0] or stage != self.stage
+        new_stage = stage != self.stage
         if new_stage:
             self.lines.append(stage_label(stage))
         self.stage = stage

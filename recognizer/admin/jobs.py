@@ -21,7 +21,7 @@ from recognizer.ml.datasets import HELD_OUT
 from recognizer.models import FINISHED, Job, ModelVersion
 from recognizer.templatetags.recognizer_format import percent
 
-VIA = "admin"
+VIA = "admin page"
 REFRESH_SECONDS = 2
 
 
