@@ -251,6 +251,9 @@ def job_running(job: Job, reporter: Reporter) -> Iterator[Reporter]:
         job_finish(job, reporter, status=Job.Status.CANCELLED, stage="cancelled as asked")
     except JobTakenBack:
         logger.warning("job %s: taken back from this worker; stopping", job.pk)
+    except (KeyboardInterrupt, SystemExit):
+        job_requeue_stopped(job)
+        raise
     except BaseException as error:
         reason = error_sentence(error)
         reporter.message(f"failed: {reason}")
@@ -259,6 +262,20 @@ def job_running(job: Job, reporter: Reporter) -> Iterator[Reporter]:
     finally:
         logging.getLogger("recognizer").removeHandler(handler)
         heartbeat.stop()
+
+
+def job_requeue_stopped(job: Job) -> None:
+    """Queue again a job whose worker was stopped (Ctrl-C, a second SIGTERM) mid-run: the
+    next worker runs it from the start, and the stop does not count as a lost run."""
+    stopped = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, attempts=job.attempts)
+    requeued = stopped.update(
+        status=Job.Status.QUEUED,
+        attempts=job.attempts - 1,
+        stage="queued again: its worker was stopped",
+        log=log_append(job.log, ["its worker was stopped; queued again"]),
+    )
+    if requeued:
+        job_enqueue(job_id=job.pk, kind=job.kind)
 
 
 def job_finish(job: Job, reporter: Reporter, *, status: str, stage: str, error: str = "") -> None:

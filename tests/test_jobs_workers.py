@@ -172,6 +172,23 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_never_stays_running(
     assert roles()["challenger"] == Job.objects.get(pk=first).result["model_version"]
 
 
+def test_a_worker_stopped_mid_job_puts_it_back_in_the_queue(api, model_in_service, tmp_path):
+    """Ctrl-C on `make run` (SIGINT to the worker, then the Makefile's SIGTERM)."""
+    job_id = queue(api, {"kind": "train", "datasets": ["digits"], "grid": 9, "fast": True})
+    with worker(tmp_path / "a.log") as process:
+        wait_running(job_id, 1, tmp_path / "a.log")
+        os.killpg(process.pid, signal.SIGINT)
+        time.sleep(0.5)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+    job = Job.objects.get(pk=job_id)
+    assert (job.status, job.attempts) == (Job.Status.QUEUED, 0)
+    assert job.stage == "queued again: its worker was stopped"
+    with worker(tmp_path / "b.log"):
+        job = wait_for(job_id, ENDED, log=tmp_path / "b.log")
+    assert (job.status, job.attempts) == (Job.Status.SUCCEEDED, 1)
+
+
 def test_two_workers_share_ten_jobs_each_run_once(api, model_in_service, tmp_path, settings):
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         pytest.skip("workers claim jobs with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL")
