@@ -23,15 +23,18 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/uv
 	touch $@ $(VENV)/.runtime
 
 ## run: set up, migrate, serve on http://127.0.0.1:$(PORT) within a minute: a quick model
-## first (seconds), the full one trained meanwhile (at low priority) and put in service when ready
+## first (seconds), the full one trained meanwhile as a job by a worker at low priority
+## (log: var/worker.log) and put in service when ready; the worker stops with the server
 run: $(VENV)/.runtime
 	$(MANAGE) migrate --noinput
 	$(MANAGE) import_models
 	$(MANAGE) train_model --if-missing --fast --skip-evaluation
+	$(MANAGE) train_model --if-fast --in-background
 	@mkdir -p var
-	@echo "Training the full model in the background (log: var/training.log); the page says when it takes over."
-	nice -n 15 env $(MANAGE) train_model --if-fast > var/training.log 2>&1 &
-	$(MANAGE) runserver $(HOST):$(PORT)
+	@echo "A worker runs the jobs (training, rescoring, exports) at low priority; log: var/worker.log"
+	nice -n 15 env $(MANAGE) db_worker --queue-name default,training --no-reload > var/worker.log 2>&1 & \
+	  worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(MANAGE) runserver $(HOST):$(PORT)
 
 ## serve: production-like: static files collected, migrate, train if needed, gunicorn on http://$(HOST):$(PORT)
 serve: $(VENV)/.runtime
@@ -44,6 +47,9 @@ serve: $(VENV)/.runtime
 	$(SERVE_MANAGE) migrate --noinput
 	$(SERVE_MANAGE) import_models
 	$(SERVE_MANAGE) train_model --if-missing
+	@echo "Jobs (training, rescoring, exports from the admin and the API) need a worker, on this"
+	@echo "machine or another with the same settings: DEBUG=0 $(BIN)/python manage.py db_worker"
+	@echo "  --queue-name default,training   (how many, which queues: docs/deploy.md)"
 	HOST=$(HOST) PORT=$(PORT) DEBUG=0 SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
 	  LOG_FORMAT=$${LOG_FORMAT:-json} exec $(BIN)/gunicorn --config gunicorn.conf.py digitsite.wsgi
 

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
+    "django_tasks",
+    "django_tasks_db",
     "recognizer",
 ]
 
@@ -228,6 +230,26 @@ TRAINING_SEED = env.int("TRAINING_SEED", default=0)
 TRAINING_JOBS = env.int("TRAINING_JOBS", default=-1)
 # How many times each corrected drawing counts when retraining with history.
 HISTORY_REPEAT = env.int("HISTORY_REPEAT", default=ml_defaults.HISTORY_REPEAT)
+
+# Jobs (training, rescoring, exports): the database is the queue and
+# `manage.py db_worker` the worker, on this machine or any other with the same
+# settings. Training has its own queue, for workers on machines that can
+# afford it. A running job whose heartbeat is older than JOB_LEASE_SECONDS
+# lost its worker: it is queued again once, then failed.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "training"],
+    }
+}
+JOB_LEASE_SECONDS = env.int("JOB_LEASE_SECONDS", default=120)
+# Queue a training job after this many labels (0: never on its own).
+RETRAIN_AFTER_LABELS = env.int("RETRAIN_AFTER_LABELS", default=0)
+# Promote a challenger that is right significantly more often than the model
+# in service (McNemar's exact test, p < 0.05) on at least this many drawings
+# labelled since it started.
+AUTO_PROMOTE = env.bool("AUTO_PROMOTE", default=False)
+AUTO_PROMOTE_MIN_LABELLED = env.int("AUTO_PROMOTE_MIN_LABELLED", default=200)
 
 # Limits on what a client may send.
 MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=2 * 1024 * 1024)

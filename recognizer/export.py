@@ -3,16 +3,22 @@
 Each labelled drawing is written as ``PATH/<label>/<id>.png`` (the stored
 PNG, byte for byte) and listed in ``PATH/manifest.csv`` with its guess, the
 model version that guessed and when. The folder can be archived, shared, or
-read back by ``train_model --dataset folder:PATH``.
+read back by ``train_model --dataset folder:PATH``. An export job writes the same
+layout as a ZIP archive through the drawings' storage (`history_archive`).
 """
 
 import csv
-from collections.abc import Callable
+import io
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.files import File
+
 from recognizer import selectors
-from recognizer.drawings import drawings_read
+from recognizer.drawings import drawing_storage, drawings_read
 from recognizer.models import Prediction
 
 MANIFEST = "manifest.csv"
@@ -40,15 +46,7 @@ class Export:
         target = self.folder / str(prediction.label) / f"{prediction.id}.png"
         target.parent.mkdir(exist_ok=True)
         target.write_bytes(data)
-        manifest.writerow(
-            [
-                prediction.id,
-                prediction.label,
-                prediction.digit,
-                prediction.model_version,
-                prediction.created_at.isoformat(),
-            ]
-        )
+        manifest.writerow(manifest_row(prediction))
         self.per_digit[prediction.label] += 1
 
 
@@ -93,3 +91,44 @@ def remove_earlier_export(folder: Path) -> None:
             label, pk = row.get("label", ""), row.get("id", "")
             if label.isdigit() and pk.isdigit():
                 (folder / label / f"{pk}.png").unlink(missing_ok=True)
+
+
+def history_archive(
+    *,
+    predictions: Iterable[Prediction],
+    name: str,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[str, Export]:
+    """Write the labelled drawings among ``predictions`` as a ZIP archive of the same
+    layout (``<label>/<id>.png`` and the manifest), saved as ``name`` in the drawings'
+    storage (a local folder or the bucket); return the name it was saved under and
+    what was written. ``progress(written)`` follows the writing."""
+    export = Export(Path(name))
+    with tempfile.TemporaryFile() as spool:
+        with zipfile.ZipFile(spool, "w", zipfile.ZIP_STORED) as archive:
+            manifest = io.StringIO()
+            writer = csv.writer(manifest)
+            writer.writerow(MANIFEST_FIELDS)
+            for prediction in predictions:
+                named = [(prediction.id, prediction.drawing.name)]
+                for _, data in drawings_read(named, skipped=export.skipped):
+                    archive.writestr(f"{prediction.label}/{prediction.id}.png", data)
+                    writer.writerow(manifest_row(prediction))
+                    export.per_digit[prediction.label] += 1
+                    if progress is not None:
+                        progress(export.written)
+            archive.writestr(MANIFEST, manifest.getvalue())
+        spool.seek(0)
+        saved = drawing_storage().save(name, File(spool))
+    return saved, export
+
+
+def manifest_row(prediction: Prediction) -> list:
+    """Return a drawing's line in the manifest."""
+    return [
+        prediction.id,
+        prediction.label,
+        prediction.digit,
+        prediction.model_version,
+        prediction.created_at.isoformat(),
+    ]

@@ -381,3 +381,77 @@ class DriftSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"Next drift check at {self.next_check_at:%Y-%m-%d %H:%M}"
+
+
+class Job(models.Model):
+    """A training, rescoring or export run by a worker (`manage.py db_worker`): what was
+    asked, by whom, how far it got, and how it ended. Kept after it ends."""
+
+    class Kind(models.TextChoices):
+        TRAIN = "train", "training"
+        RESCORE = "rescore", "rescoring"
+        EXPORT = "export", "export"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_via = models.CharField(
+        max_length=100, help_text="The page, API or setting that asked for it."
+    )
+    parameters = models.JSONField(default=dict, help_text="What was asked for.")
+    progress = models.FloatField(default=0.0, help_text="How far it got, from 0 to 1.")
+    stage = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the worker running it."
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times a worker started it (a second after a worker was lost)."
+    )
+    cancel_requested = models.BooleanField(default=False)
+    task_id = models.CharField(
+        max_length=64, blank=True, default="", help_text="The task of its latest run."
+    )
+    log = models.TextField(blank=True, default="", help_text="The last lines of its log.")
+    result = models.JSONField(default=dict, blank=True, help_text="What it made.")
+    error = models.CharField(max_length=500, blank=True, default="", help_text="Why it failed.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        indexes = [
+            models.Index(fields=["status", "created_at", "id"], name="job_status_recent"),
+            models.Index(fields=["kind", "created_at", "id"], name="job_kind_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk}: {self.get_kind_display()}, {self.get_status_display()}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED
+
+
+FINISHED = (Job.Status.SUCCEEDED, Job.Status.FAILED, Job.Status.CANCELLED)
+
+
+class LabelCount(models.Model):
+    """Labels counted towards the next automatic training (RETRAIN_AFTER_LABELS): one
+    row, locked while counting, so that one label alone crosses the threshold."""
+
+    name = models.CharField(max_length=32, unique=True)
+    labels = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.labels}"

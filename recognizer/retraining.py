@@ -139,6 +139,8 @@ def train_model(
     grid: int = GRID,
     held_out: float = HELD_OUT,
     activate: bool = False,
+    challenge: bool = False,
+    via: str = "train_model",
     fast: bool = False,
     run_evaluation: bool = True,
     message: Message = lambda text: None,
@@ -146,7 +148,9 @@ def train_model(
 ) -> TrainingOutcome:
     """Train on ``sources`` (SOURCE texts; load_digits if none, plus the history if
     ``with_history``), register the model, compare it with the one in service and
-    put it in service if not worse, or if ``activate``.
+    put it in service if not worse, or if ``activate``; with ``challenge``, make it
+    the challenger instead (it serves only if nothing does). ``via`` names what
+    asked, in the record of the change.
 
     ``factor``: distorted copies of each imported image (None: by data size).
     ``fast`` trains a small model in seconds (for tests and trying things
@@ -175,9 +179,11 @@ def train_model(
     model_version = registry.model_version_create(
         pipeline=result.pipeline, metadata=result.metadata, trained_by=trained_by
     )
-    activated = activate or current is None or not comparison.new_is_worse
+    activated = activate or current is None or not (challenge or comparison.new_is_worse)
     if activated:
-        registry.model_version_activate(version=model_version.version, via="train_model")
+        registry.model_version_activate(version=model_version.version, via=via)
+    elif challenge and model_version.role != ModelVersion.Role.IN_SERVICE:
+        registry.model_version_challenge(version=model_version.version, via=via)
     return TrainingOutcome(
         result=result,
         model_version=model_version,

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from recognizer import metrics
+from recognizer import learning, metrics
 from recognizer.drawings import (
     StorageUnavailable,
     drawing_name,
@@ -258,6 +258,7 @@ def prediction_label(
     if label is not None:
         correct = label == prediction.digit
         metrics.labels_observed(correct=int(correct), wrong=int(not correct))
+    transaction.on_commit(lambda: learning.label_arrived(label=label))
     return prediction
 
 
@@ -298,6 +299,7 @@ def predictions_label(
     if label is not None:
         correct = sum(label in ("guess", guess) for _, guess in ids_and_guesses)
         metrics.labels_observed(correct=correct, wrong=len(ids_and_guesses) - correct)
+    transaction.on_commit(lambda: learning.label_arrived(label=label, count=changed))
     return changed
 
 

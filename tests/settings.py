@@ -38,3 +38,9 @@ REST_FRAMEWORK = {
         for kind in ("anon", "user")
     },
 }
+# SQLite in a file, not in memory: worker processes started by the tests
+# (`manage.py db_worker`) read and write the same test database.
+if DATABASES["default"]["ENGINE"].endswith(".sqlite3"):  # noqa: F405
+    TEST_DATABASE_FOLDER = tempfile.mkdtemp(prefix="digits-test-db-")
+    atexit.register(shutil.rmtree, TEST_DATABASE_FOLDER, ignore_errors=True)
+    DATABASES["default"]["TEST"] = {"NAME": f"{TEST_DATABASE_FOLDER}/test.sqlite3"}  # noqa: F405

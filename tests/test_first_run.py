@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from recognizer import tasks
 from recognizer.model_service import ModelService
-from recognizer.models import ModelVersion
+from recognizer.models import Job, ModelVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +47,26 @@ def test_a_quick_model_serves_first_and_the_full_one_takes_over(no_model, settin
     assert active().version == full.version
 
 
-def test_make_run_starts_the_background_training_as_written():
-    """The shell line that `make run` leaves running really starts train_model."""
+def test_the_full_model_is_queued_once_as_a_job_and_takes_over_when_run(no_model, settings):
+    train("--if-missing", "--fast", "--skip-evaluation")
+    quick = active()
+    assert "Training queued as job" in train("--if-fast", "--in-background", "--skip-evaluation")
+    assert "already queued" in train("--if-fast", "--in-background", "--skip-evaluation")
+    job = Job.objects.get()
+    assert job.kind == Job.Kind.TRAIN and job.parameters["if_fast"] is True
+
+    settings.TRAINING_AUGMENTATION_FACTOR = 0  # the full setting, made cheap for a test
+    tasks.job_run.call(job.pk)  # as a worker runs it
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.log
+    full = active()
+    assert full.version == job.result["model_version"] != quick.version
+    assert full.metadata["fast"] is False
+    assert "Training queued" not in train("--if-fast", "--in-background")
+
+
+def test_make_run_starts_the_worker_as_written():
+    """The shell line that `make run` leaves running really starts a worker on both queues."""
     project = Path(__file__).resolve().parent.parent
     dry_run = subprocess.run(
         ["make", "--dry-run", "--always-make", "--no-print-directory", "run"],
@@ -56,8 +75,12 @@ def test_make_run_starts_the_background_training_as_written():
         text=True,
         check=True,
     )
-    line = next(line for line in dry_run.stdout.splitlines() if "--if-fast" in line)
-    command = [*shlex.split(line.partition(">")[0]), "--help"]  # the line, run in the foreground
-    result = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120)
+    line = next(line for line in dry_run.stdout.splitlines() if "db_worker" in line)
+    command = shlex.split(line.partition(">")[0])
+    assert command[:3] == ["nice", "-n", "15"]
+    assert "default,training" in command
+    result = subprocess.run(
+        [*command, "--help"], cwd=project, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
-    assert "--if-fast" in result.stdout
+    assert "--queue-name" in result.stdout

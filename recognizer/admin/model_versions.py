@@ -2,7 +2,9 @@
 challenger guessing in shadow with its figures against the guesses served."""
 
 from collections.abc import Callable
+from functools import partial
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -11,7 +13,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods
 
-from recognizer import registry, selectors, statistics
+from recognizer import learning, registry, selectors, statistics
+from recognizer.admin import jobs as jobs_admin
 from recognizer.models import ModelActivation, ModelVersion
 from recognizer.templatetags.recognizer_format import percent
 
@@ -45,7 +48,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "live_accuracy",
     ]
     list_display_links = ["version"]
-    actions = ["activate", "challenge"]
+    actions = ["activate", "challenge", "rescore"]
     inlines = [ActivationInline]
     readonly_fields = [
         *("version", "role_shown", "role_since", "created_at", "trained_by", "algorithm"),
@@ -75,6 +78,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "can_activate": self.has_activate_permission(request),
             "challenger": statistics.challenger_figures(),
+            "evidence": learning.challenger_evidence(),
+            "auto_promote": settings.AUTO_PROMOTE,
+            "auto_promote_min": settings.AUTO_PROMOTE_MIN_LABELLED,
+            "can_train": request.user.has_perm("recognizer.add_job"),
         }
         return super().changelist_view(request, context)
 
@@ -151,8 +158,23 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 )
                 for route, view, name in changes
             ),
+            path(
+                "train/",
+                self.admin_site.admin_view(partial(jobs_admin.train_challenger_view, self)),
+                name="recognizer_modelversion_train",
+            ),
             *super().get_urls(),
         ]
+
+    @admin.action(
+        description="Rescore the labelled history with the selected versions",
+        permissions=["rescore"],
+    )
+    def rescore(self, request: HttpRequest, queryset: QuerySet) -> None:
+        jobs_admin.rescore_versions(self, request, queryset)
+
+    def has_rescore_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("recognizer.add_job")
 
     def rollback_view(self, request: HttpRequest) -> HttpResponse:
         """Roll back to the version that served before the one in service, once confirmed."""

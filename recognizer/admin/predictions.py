@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 
 from recognizer import selectors, services
 from recognizer.admin import displays, navigation
+from recognizer.admin import jobs as jobs_admin
 from recognizer.admin.export import csv_lines
 from recognizer.admin.filters import ChallengerFilter, CorrectnessFilter, ModelVersionFilter
 from recognizer.admin.scale import DateHierarchyQuerySet
@@ -61,7 +62,7 @@ class PredictionAdmin(admin.ModelAdmin):
     search_fields = ["=id", "=model_version"]  # see get_search_results
     list_per_page = 50
     action_form = LabelActionForm
-    actions = ["mark_guess_right", "set_label", "clear_label", "export_csv"]
+    actions = ["mark_guess_right", "set_label", "clear_label", "export_csv", "export_data_set"]
     # At millions of rows, a count of the whole table beside every filtered
     # count, and per-value counts of every filter (facets), each cost a pass
     # over the rows. The filtered count alone is kept, for the pages.
@@ -262,6 +263,13 @@ class PredictionAdmin(admin.ModelAdmin):
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
+
+    @admin.action(description="Export as a data set (labelled ones)", permissions=["export"])
+    def export_data_set(self, request: HttpRequest, queryset: QuerySet) -> None:
+        jobs_admin.export_drawings(self, request, queryset)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("recognizer.add_job")
 
     def get_urls(self) -> list[URLPattern]:
         statistics = path(

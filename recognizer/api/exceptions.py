@@ -24,7 +24,7 @@ from rest_framework.exceptions import (
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from recognizer import services
+from recognizer import jobs, services
 from recognizer.drawings import StorageUnavailable
 from recognizer.errors import error_body, retry_headers
 from recognizer.ml import decoding
@@ -43,6 +43,7 @@ DOMAIN_ERRORS: list[tuple[type[Exception], int, str | None]] = [
     (ModelUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "model_not_ready"),
     (StorageUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "storage_unavailable"),
     (TooManyFilesSent, status.HTTP_400_BAD_REQUEST, "too_many_files"),
+    (jobs.JobError, status.HTTP_409_CONFLICT, "job_ended"),
 ]
 
 

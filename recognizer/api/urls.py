@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular import renderers
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from recognizer.api import history, recognition
+from recognizer.api import history, jobs, recognition
 from recognizer.middleware.security import content_security_policy
 
 DOCS_POLICY = (
@@ -23,6 +23,10 @@ urlpatterns = [
         "predictions/<int:pk>/feedback/", history.FeedbackView.as_view(), name="prediction-feedback"
     ),
     path("model/", recognition.ModelInfoView.as_view(), name="model"),
+    path("jobs/", jobs.JobListView.as_view(), name="job-list"),
+    path("jobs/<int:pk>/", jobs.JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<int:pk>/cancel/", jobs.JobCancelView.as_view(), name="job-cancel"),
+    path("jobs/<int:pk>/file/", jobs.JobFileView.as_view(), name="job-file"),
     # YAML by default; ?format=json as plain JSON, which browsers show.
     path(
         "schema/",

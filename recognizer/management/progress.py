@@ -10,6 +10,8 @@ STAGE_NAMES = {
     "fit": "fitting and calibrating",
     "judge": "scoring the model in service on",
     "score": "scoring",
+    "rescore": "rescoring with",
+    "export": "exporting labelled drawings",
 }
 LABEL_WIDTH = 44
 

@@ -4,12 +4,13 @@ import socket
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recognizer import retraining, selectors
+from recognizer import jobs, retraining, selectors
 from recognizer.drawings import StorageUnavailable
 from recognizer.management.progress import LABEL_WIDTH, ProgressBar
 from recognizer.ml import datasets, evaluation, training
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.model_service import NO_MODEL, load_version
+from recognizer.models import Job
 from recognizer.templatetags.recognizer_format import percent
 
 
@@ -46,6 +47,12 @@ class Command(BaseCommand):
             "--fast",
             action="store_true",
             help="Train a small model in seconds (for trying things out; less accurate).",
+        )
+        parser.add_argument(
+            "--in-background",
+            action="store_true",
+            help="Queue the training as a job for a worker (`manage.py db_worker`) and return "
+            "at once; the admin's Jobs page follows it (used by `make run`).",
         )
         parser.add_argument(
             "--skip-evaluation",
@@ -113,6 +120,9 @@ class Command(BaseCommand):
         if options["if_fast"] and self.model_fully_trained():
             return
         self.check_settings(options)
+        if options["in_background"]:
+            self.queue(options)
+            return
         self.stdout.write(
             "Training the digit recognizer (an ensemble of small neural networks, "
             f"{options['grid']}x{options['grid']} input"
@@ -139,6 +149,38 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         self.write_report(outcome)
         self.write_verdict(outcome)
+
+    def queue(self, options: dict) -> None:
+        """Queue the training as a job, unless the same one is already waiting or running."""
+        if options["activate"]:
+            raise CommandError("--activate trains in the foreground only.")
+        parameters = {
+            "datasets": [
+                *(options["dataset"] or ["digits"]),
+                *(["history"] if options["with_history"] else []),
+            ],
+            "grid": options["grid"],
+            "held_out": options["held_out"],
+            "fast": options["fast"],
+            "evaluate": not options["skip_evaluation"],
+            "then": "serve",
+            "if_fast": options["if_fast"],
+        }
+        waiting = Job.objects.filter(
+            kind=Job.Kind.TRAIN, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+        ).filter(parameters=parameters)
+        if waiting.exists():
+            self.stdout.write(f"The same training is already {waiting.first().status}; not queued.")
+            return
+        job = jobs.job_create(
+            kind=Job.Kind.TRAIN,
+            parameters=parameters,
+            via=f"manage.py train_model ({getpass.getuser()}@{socket.gethostname()})",
+        )
+        self.stdout.write(
+            f"Training queued as job {job.pk}: a worker (`manage.py db_worker --queue-name "
+            "default,training`) runs it; the admin's Jobs page follows it."
+        )
 
     def model_in_service(self) -> bool:
         """Return whether a usable model serves (saying so), or say why a new one is needed."""

@@ -1,0 +1,145 @@
+"""Learning on its own: a training job after every RETRAIN_AFTER_LABELS labels, and,
+with AUTO_PROMOTE, the challenger put in service once it is significantly better.
+
+"Significantly better": on the drawings labelled since the challenger started
+that both it and the version in service guessed (at least
+AUTO_PROMOTE_MIN_LABELLED), McNemar's exact test on those where exactly one of
+them was right: a two-sided binomial test of how often it was the challenger,
+p < 0.05, and the challenger right more often. Without that evidence nothing
+changes.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import Count, F, Q
+from scipy.stats import binomtest
+
+from recognizer import jobs, registry
+from recognizer.models import Job, LabelCount, ModelVersion, Prediction
+
+logger = logging.getLogger(__name__)
+
+SIGNIFICANCE = 0.05
+AUTOMATIC_PROMOTION = "automatic promotion"
+# What a training queued on its own learns from; its model becomes the challenger.
+AUTOMATIC_TRAINING = {"datasets": ["digits", "history"], "then": "challenge"}
+
+
+def label_arrived(*, label: int | None, count: int = 1) -> None:
+    """Count labels towards the next automatic training, and see whether the challenger
+    has earned its promotion (each only if its setting is on). Called once the labels
+    are committed: a failure here is logged, never taken back to the labeller."""
+    try:
+        if label is not None and count:
+            retraining_maybe_queue(labels=count)
+        if settings.AUTO_PROMOTE:
+            challenger_maybe_promote()
+    except DatabaseError:
+        logger.exception("labels counted or challenger judged in vain")
+
+
+def retraining_maybe_queue(*, labels: int = 1) -> Job | None:
+    """Count labels; once RETRAIN_AFTER_LABELS of them arrived since the last training
+    was queued, queue one (one only, however many processes count at once: the
+    counter's row is locked while counting). Return the job queued, if any."""
+    every = settings.RETRAIN_AFTER_LABELS
+    if every <= 0:
+        return None
+    LabelCount.objects.get_or_create(name=jobs.LABELS_COUNTER)
+    with transaction.atomic():
+        counter = LabelCount.objects.select_for_update().get(name=jobs.LABELS_COUNTER)
+        counter.labels += labels
+        due = counter.labels >= every
+        counter.labels = 0 if due else counter.labels
+        counter.save(update_fields=["labels"])
+        if not due:
+            return None
+        job = jobs.job_create(
+            kind=Job.Kind.TRAIN,
+            parameters=AUTOMATIC_TRAINING,
+            via=f"RETRAIN_AFTER_LABELS={every}",
+        )
+    logger.info("%s labels since the last training: job %s queued", every, job.pk)
+    return job
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The challenger against the version in service on the same labelled drawings."""
+
+    challenger: str
+    served: str
+    labelled: int
+    challenger_right: int
+    served_right: int
+    only_challenger_right: int
+    only_served_right: int
+    p_value: float | None
+
+    @property
+    def enough(self) -> bool:
+        return self.labelled >= settings.AUTO_PROMOTE_MIN_LABELLED
+
+    @property
+    def significantly_better(self) -> bool:
+        """Whether the challenger is right significantly more often (and on enough drawings)."""
+        return (
+            self.enough
+            and self.only_challenger_right > self.only_served_right
+            and self.p_value is not None
+            and self.p_value < SIGNIFICANCE
+        )
+
+
+def challenger_evidence() -> Evidence | None:
+    """Return the challenger's evidence against the version in service; None without both."""
+    roles = {row.role: row for row in ModelVersion.objects.exclude(role="")}
+    challenger = roles.get(ModelVersion.Role.CHALLENGER)
+    served = roles.get(ModelVersion.Role.IN_SERVICE)
+    if challenger is None or served is None:
+        return None
+    challenger_right = Q(challenger_digit=F("label"))
+    served_right = Q(digit=F("label"))
+    counts = (
+        Prediction.objects.filter(
+            challenger_version=challenger.version,
+            model_version=served.version,
+            created_at__gte=challenger.role_since,
+            label__isnull=False,
+        )
+        .order_by()
+        .aggregate(
+            labelled=Count("id"),
+            challenger_right=Count("id", filter=challenger_right),
+            served_right=Count("id", filter=served_right),
+            only_challenger_right=Count("id", filter=challenger_right & ~served_right),
+            only_served_right=Count("id", filter=served_right & ~challenger_right),
+        )
+    )
+    disagreements = counts["only_challenger_right"] + counts["only_served_right"]
+    p_value = (
+        float(binomtest(counts["only_challenger_right"], disagreements, 0.5).pvalue)
+        if disagreements
+        else None
+    )
+    return Evidence(challenger=challenger.version, served=served.version, p_value=p_value, **counts)
+
+
+def challenger_maybe_promote() -> ModelVersion | None:
+    """Promote the challenger if it is significantly better; return it if it was."""
+    evidence = challenger_evidence()
+    if evidence is None or not evidence.significantly_better:
+        return None
+    via = (
+        f"{AUTOMATIC_PROMOTION}: right alone {evidence.only_challenger_right} times vs "
+        f"{evidence.only_served_right}, p={evidence.p_value:.2g}"
+    )
+    try:
+        promoted = registry.model_version_promote(via=via[:100])
+    except registry.RegistryError:  # another process promoted it (or stopped it) first
+        return None
+    logger.info("challenger %s promoted automatically (%s)", promoted, via)
+    return promoted
