@@ -118,6 +118,12 @@ def drift_check_claim(*, now: datetime.datetime | None = None) -> bool:
     return claimed == 1
 
 
+def drift_next_check_at() -> datetime.datetime:
+    """Return when the next drift check is due (now, if none was ever claimed)."""
+    schedule = DriftSchedule.objects.filter(pk=1).first()
+    return schedule.next_check_at if schedule else timezone.now()
+
+
 def drift_check_if_due(*, now: datetime.datetime | None = None) -> DriftCheck | None:
     """Run a drift check if one is due (at most one every DRIFT_EVERY minutes across
     every server); return it, or None when none was due or none could be made."""

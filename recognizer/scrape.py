@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.db.models import Count, Min, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import (
@@ -26,15 +28,17 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from recognizer.errors import error_response
-from recognizer.models import DriftCheck, ModelVersion
+from recognizer.jobs import QUEUES
+from recognizer.models import DriftCheck, Job, ModelVersion
 
 logger = logging.getLogger(__name__)
 
 LOOPBACK = {"127.0.0.1", "::1"}
+UNFINISHED = (Job.Status.QUEUED, Job.Status.RUNNING)
 
 
 ROLE_LABELS = {
@@ -71,10 +75,64 @@ def latest_drift() -> Metric:
     return family
 
 
+def job_counts(jobs: QuerySet[Job]) -> dict[tuple[str, str], int]:
+    """Return how many of `jobs` there are of each kind and status (one grouped query)."""
+    rows = jobs.order_by().values("kind", "status").annotate(n=Count("id"))
+    return {(row["kind"], row["status"]): row["n"] for row in rows}
+
+
+def jobs_unfinished() -> Metric:
+    """Return recognizer_jobs: the jobs queued and running, by queue and status."""
+    family = GaugeMetricFamily(
+        "recognizer_jobs",
+        "Jobs waiting for a worker or running, by queue (default, training) and status.",
+        labels=["queue", "status"],
+    )
+    counts = job_counts(Job.objects.filter(status__in=UNFINISHED))
+    for queue in sorted(set(QUEUES.values())):
+        for status in UNFINISHED:
+            kinds = [kind for kind, its_queue in QUEUES.items() if its_queue == queue]
+            family.add_metric([queue, status], sum(counts.get((k, status), 0) for k in kinds))
+    return family
+
+
+def jobs_finished() -> Metric:
+    """Return recognizer_jobs_finished_total: the jobs ended, by kind and status."""
+    family = CounterMetricFamily(
+        "recognizer_jobs_finished",
+        "Jobs ended since the history began, by kind (train, rescore, export) and status "
+        "(succeeded, failed, cancelled).",
+        labels=["kind", "status"],
+    )
+    counts = job_counts(Job.objects.exclude(status__in=UNFINISHED))
+    for kind in Job.Kind.values:
+        for status in (Job.Status.SUCCEEDED, Job.Status.FAILED, Job.Status.CANCELLED):
+            family.add_metric([kind, status], counts.get((kind, status), 0))
+    return family
+
+
+def oldest_queued() -> Metric:
+    """Return recognizer_jobs_oldest_queued_seconds: how long the oldest queued job has
+    waited (0 when none waits)."""
+    family = GaugeMetricFamily(
+        "recognizer_jobs_oldest_queued_seconds",
+        "Seconds the oldest queued job has waited for a worker; 0 when none waits.",
+    )
+    oldest = Job.objects.filter(status=Job.Status.QUEUED).aggregate(at=Min("created_at"))["at"]
+    family.add_metric([], (timezone.now() - oldest).total_seconds() if oldest else 0)
+    return family
+
+
 class DatabaseCollector(Collector):
     """The metrics read from the database at each scrape, one function each."""
 
-    readers: tuple[Callable[[], Metric], ...] = (model_info, latest_drift)
+    readers: tuple[Callable[[], Metric], ...] = (
+        model_info,
+        latest_drift,
+        jobs_unfinished,
+        jobs_finished,
+        oldest_queued,
+    )
 
     def collect(self) -> Iterator[Metric]:
         for reader in self.readers:

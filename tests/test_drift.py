@@ -6,19 +6,23 @@ The figures are printed (run with -s to see them).
 
 import datetime
 import io
+import time
 
 import numpy as np
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
-from recognizer import drift, model_evaluation, services
+from recognizer import drift, model_evaluation, services, tasks
 from recognizer.drawings import drawing_ink
 from recognizer.ml import evaluation, synthetic
 from recognizer.ml.decoding import Drawing, decode_drawing
 from recognizer.models import DriftCheck, DriftSchedule
 from tests.drawings import png_bytes
+from tests.jobs import worker
 from tests.test_metrics import AUTH, TOKEN
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +209,24 @@ def test_a_version_without_a_baseline_gets_one_computed_and_kept(
 def test_the_panel_says_when_no_check_ran_yet(staff_client):
     panel, _ = reading(staff_client)
     assert "No drift check yet" in panel
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_checks_drift_on_its_own_then_waits_until_the_next_is_due(
+    served, like_evaluation, tmp_path
+):
+    history(like_evaluation)
+    tasks.drift_watch_soon()  # as `migrate` does
+    log = tmp_path / "worker.log"
+    with worker(log, DRIFT_EVERY="15", DRIFT_WINDOW=str(WINDOW)):
+        deadline = time.monotonic() + 90
+        while not DriftCheck.objects.exists() or not tasks.waiting(tasks.drift_watch):
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+    check = DriftCheck.objects.get()
+    assert check.model_version == served.version
+    assert check.digits_psi < 0.2
+    upcoming = DBTaskResult.objects.get(
+        task_path=tasks.drift_watch.module_path, status=TaskResultStatus.READY
+    )
+    assert upcoming.run_after >= timezone.now() + datetime.timedelta(minutes=14)

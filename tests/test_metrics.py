@@ -1,18 +1,20 @@
 """GET /metrics: who may read it, what it counts, and the JSON log lines of a prediction."""
 
+import datetime
 import io
 import json
 import logging
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 from pythonjsonlogger.json import JsonFormatter
 from rest_framework.test import APIClient
 
 from recognizer import services
 from recognizer.middleware.requestlog import RequestIdFilter
-from recognizer.models import Prediction
+from recognizer.models import Job, Prediction
 from tests.drawings import canvas_image, data_uri, one_data_uri, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -143,6 +145,30 @@ class TestWhatItCounts:
             (("role", "in_service"), ("version", model_in_service.version)): 1.0
         }
 
+    def test_jobs_count_by_queue_kind_and_status_with_the_oldest_wait(self, client, metrics_token):
+        an_hour_ago = timezone.now() - datetime.timedelta(hours=1)
+        for kind, status, created_at in [
+            ("train", "queued", an_hour_ago),
+            ("train", "running", timezone.now()),
+            ("export", "queued", timezone.now()),
+            ("rescore", "failed", an_hour_ago),
+            ("train", "succeeded", an_hour_ago),
+            ("train", "succeeded", an_hour_ago),
+        ]:
+            Job.objects.create(
+                kind=kind, status=status, created_at=created_at, requested_via="tests"
+            )
+        samples = scrape(client)
+        assert value(samples, "recognizer_jobs", queue="training", status="queued") == 1
+        assert value(samples, "recognizer_jobs", queue="training", status="running") == 1
+        assert value(samples, "recognizer_jobs", queue="default", status="queued") == 1
+        finished = "recognizer_jobs_finished_total"
+        assert value(samples, finished, kind="train", status="succeeded") == 2
+        assert value(samples, finished, kind="rescore", status="failed") == 1
+        assert value(samples, finished, kind="export", status="cancelled") == 0
+        oldest = value(samples, "recognizer_jobs_oldest_queued_seconds")
+        assert 3590 < oldest < 3700
+
     def test_requests_and_database_queries_are_counted_too(self, client, metrics_token):
         predict()
         samples = scrape(client)
@@ -168,6 +194,9 @@ class TestWhatItCounts:
             "recognizer_challenger_agreement",
             "recognizer_model_info",
             "recognizer_drift",
+            "recognizer_jobs",
+            "recognizer_jobs_finished",
+            "recognizer_jobs_oldest_queued_seconds",
         }
         assert all(len(family.documentation) > 20 for family in families)
 
