@@ -10,6 +10,7 @@ from recognizer.api.fields import (
     UploadedBatchDrawingField,
     UploadedDrawingField,
 )
+from recognizer.api.labels import LabelField
 from recognizer.models import Prediction
 from recognizer.selectors import ORDERINGS
 from recognizer.tokens import feedback_token
@@ -56,12 +57,17 @@ class PredictionSerializer(serializers.ModelSerializer):
     feedback_token = serializers.SerializerMethodField(
         help_text="Send it back with feedback on this prediction to prove it is yours."
     )
+    not_a_digit = serializers.BooleanField(
+        help_text="True when the drawing looks like no digit at all: say so rather than "
+        "show `digit`, which is then only the nearest digit."
+    )
 
     class Meta:
         model = Prediction
         fields = [
             "id",
             "digit",
+            "not_a_digit",
             "confidence",
             "probabilities",
             "model_version",
@@ -163,7 +169,17 @@ class StoredPredictionSerializer(serializers.ModelSerializer):
         help_text="Who gave the label; empty while unlabelled.",
     )
     is_correct = serializers.BooleanField(
-        allow_null=True, help_text="Whether the guess was right; null while unlabelled."
+        allow_null=True,
+        help_text="Whether the guess was right; null while unlabelled or labelled not a digit.",
+    )
+    not_a_digit = serializers.BooleanField(
+        allow_null=True,
+        help_text="Whether the model found the drawing looks like no digit; null for "
+        "drawings guessed before models could tell.",
+    )
+    label = LabelField(
+        allow_null=True,
+        help_text='The digit really drawn, "not_a_digit", or null while unlabelled.',
     )
     challenger = ChallengerGuessSerializer(
         source="challenger_guess",
@@ -178,6 +194,7 @@ class StoredPredictionSerializer(serializers.ModelSerializer):
             "id",
             "created_at",
             "digit",
+            "not_a_digit",
             "confidence",
             "margin",
             "probabilities",
@@ -205,9 +222,7 @@ class PredictionFilterSerializer(serializers.Serializer):
     digit = serializers.IntegerField(
         min_value=0, max_value=9, required=False, help_text="The guessed digit."
     )
-    label = serializers.IntegerField(
-        min_value=0, max_value=9, required=False, help_text="The corrected label."
-    )
+    label = LabelField(required=False, help_text='The corrected label: a digit or "not_a_digit".')
     correct = serializers.BooleanField(
         required=False,
         allow_null=True,
@@ -232,8 +247,8 @@ class PredictionFilterSerializer(serializers.Serializer):
 
 
 class FeedbackSerializer(serializers.Serializer):
-    label = serializers.IntegerField(
-        min_value=0, max_value=9, help_text="The digit that was really drawn."
+    label = LabelField(
+        help_text='The digit that was really drawn, or "not_a_digit" if it was no digit.'
     )
     token = serializers.CharField(
         required=False,
