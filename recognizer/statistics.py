@@ -13,10 +13,12 @@ from itertools import pairwise
 from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
-from recognizer.models import ModelVersion, Prediction, Rescore
+from recognizer.models import NOT_A_DIGIT, ModelVersion, Prediction, Rescore
 from recognizer.selectors import CHALLENGED, CORRECT, HOLD_OUT_EVERY
 
 DIGITS = range(10)
+# Labelled with a digit: a drawing labelled "not a digit" has no right or wrong guess.
+DIGIT_LABELLED = Q(label__lt=NOT_A_DIGIT)
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -61,6 +63,23 @@ class HistoryStatistics(LabelledAccuracy):
     by_version: list[VersionAccuracy]
     confusion: list[list[int]]  # confusion[guess][truth]
     per_day: list[tuple[datetime.date, int]]
+    non_digits: "NonDigitCounts"
+
+
+@dataclass(frozen=True)
+class NonDigitCounts:
+    """Drawings people said were no digit, and how many of them the model refused."""
+
+    labelled: int
+    refused: int
+
+
+def non_digit_counts() -> NonDigitCounts:
+    """Return how many drawings were labelled not a digit, and refused by the model."""
+    counts = Prediction.objects.filter(label=NOT_A_DIGIT).aggregate(
+        labelled=Count("id"), refused=Count("id", filter=Q(not_a_digit=True))
+    )
+    return NonDigitCounts(**counts)
 
 
 def history_statistics(*, days: int = 30) -> HistoryStatistics:
@@ -69,7 +88,7 @@ def history_statistics(*, days: int = 30) -> HistoryStatistics:
     # that gives the confusion matrix and every accuracy below.
     labelled: dict[str, list[list[int]]] = {}
     for row in (
-        Prediction.objects.filter(label__isnull=False)
+        Prediction.objects.filter(DIGIT_LABELLED)
         .order_by()
         .values("model_version", "label", "digit")
         .annotate(count=Count("id"))
@@ -96,6 +115,7 @@ def history_statistics(*, days: int = 30) -> HistoryStatistics:
         by_version=versions,
         confusion=confusion,
         per_day=drawings_per_day(days),
+        non_digits=non_digit_counts(),
     )
 
 
@@ -148,7 +168,7 @@ class LabelledCounts(LabelledAccuracy):
 def labelled_counts_by_version() -> dict[str, LabelledCounts]:
     """Return how many of each model version's guesses were labelled, and right."""
     rows = (
-        Prediction.objects.filter(label__isnull=False)
+        Prediction.objects.filter(DIGIT_LABELLED)
         .order_by()
         .values("model_version")
         .annotate(labelled=Count("id"), correct=Count("id", filter=CORRECT))
@@ -198,7 +218,7 @@ def challenger_figures() -> ChallengerFigures | None:
         .aggregate(
             guessed=Count("id"),
             agreed=Count("id", filter=Q(challenger_digit=F("digit"))),
-            labelled=Count("id", filter=Q(label__isnull=False)),
+            labelled=Count("id", filter=DIGIT_LABELLED),
             served_correct=Count("id", filter=CORRECT),
             challenger_correct=Count("id", filter=Q(label=F("challenger_digit"))),
         )
@@ -225,7 +245,7 @@ def rescore_comparison() -> list[RescoredVersion]:
     if not versions:
         return []
     common = (
-        Rescore.objects.filter(model_version__in=versions, prediction__label__isnull=False)
+        Rescore.objects.filter(model_version__in=versions, prediction__label__lt=NOT_A_DIGIT)
         .order_by()
         .values("prediction")
         .annotate(versions=Count("id"))
