@@ -39,13 +39,15 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "test_accuracy",
         "drawing_like_accuracy",
         "live_accuracy",
+        "not_a_digit_threshold",
     ]
     list_display_links = ["version"]
     actions = ["activate", "challenge"]
     inlines = [ActivationInline]
     readonly_fields = [
         *("version", "serving", "role_since", "created_at", "trained_by", "algorithm"),
-        *("test_accuracy", "drawing_like_accuracy", "live_accuracy", "libraries"),
+        *("test_accuracy", "drawing_like_accuracy", "live_accuracy", "not_a_digit_threshold"),
+        "libraries",
         *("training_data", "evaluation", "metadata", "sha256", "size_bytes", "artifact"),
     ]
     exclude = ["role"]
@@ -71,6 +73,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "challenger": statistics.challenger_figures(),
         }
         return super().changelist_view(request, context)
+
+    @admin.display(description="not a digit above")
+    def not_a_digit_threshold(self, model_version: ModelVersion) -> str:
+        """Return how the version tells a drawing that is no digit, with its threshold."""
+        refusal = model_version.metadata.get("refusal")
+        if not refusal:
+            return "never refuses"
+        return f"{refusal['method']} score {refusal['threshold']:.3g}"
 
     @admin.display(description="serving")
     def serving(self, model_version: ModelVersion) -> str:
