@@ -68,6 +68,7 @@ def test_the_synthetic_non_digits_are_the_same_every_time_and_apart_from_trainin
     assert all(image.shape == (280, 280) and image.max() > 0.9 for image in first)
 
 
+@pytest.mark.django_db
 class TestTheApi:
     @pytest.mark.parametrize("name", list(NON_DIGITS))
     def test_what_is_no_digit_is_answered_not_a_digit_and_still_stored(self, name):
@@ -98,10 +99,11 @@ class TestTheApi:
         components = schema["components"]["schemas"]
         assert components["Prediction"]["properties"]["not_a_digit"]["type"] == "boolean"
         assert "not_a_digit" in components["Prediction"]["required"]
-        label = components["Feedback"]["properties"]["label"]
+        label = components["FeedbackRequest"]["properties"]["label"]
         assert {"type": "string", "enum": ["not_a_digit"]} in label["oneOf"]
 
 
+@pytest.mark.django_db
 class TestSayingItWasNoDigit:
     def test_the_drawer_says_it_was_no_digit(self):
         api = APIClient()
@@ -149,6 +151,7 @@ class TestSayingItWasNoDigit:
         assert wrong == []
 
 
+@pytest.mark.django_db
 class TestReview:
     def test_a_bulk_action_labels_them(self, staff_client):
         rows = [stored(n, first=0.9, second=0.05) for n in (1, 2)]

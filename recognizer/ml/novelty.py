@@ -41,7 +41,7 @@ class NotADigit(TransformerMixin, BaseEstimator):
     def __init__(
         self,
         method: str = "classifier",
-        digit_refusals: float = 0.01,
+        digit_refusals: float = 0.02,
         held_out: float = 0.2,
         n_neighbors: int = 5,
         random_state: int | None = 0,
