@@ -223,7 +223,9 @@ class PredictionAdmin(admin.ModelAdmin):
             label = None
         if label is None:
             self.message_user(
-                request, "Choose the label next to the action, then run it again.", messages.ERROR
+                request,
+                "Choose the digit next to the action (or Not a digit), then run it again.",
+                messages.ERROR,
             )
             return
         changed = services.predictions_label(predictions=queryset, label=label, user=request.user)
