@@ -17,7 +17,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Count, F, Q
 from scipy.stats import binomtest
 
-from recognizer import jobs, registry
+from recognizer import jobs, registry, statistics
 from recognizer.models import Job, LabelCount, ModelVersion, Prediction
 
 logger = logging.getLogger(__name__)
@@ -105,10 +105,9 @@ def challenger_evidence() -> Evidence | None:
     served_right = Q(digit=F("label"))
     counts = (
         Prediction.objects.filter(
-            challenger_version=challenger.version,
+            statistics.challenged_since(challenger.version, challenger.role_since),
+            statistics.DIGIT_LABELLED,
             model_version=served.version,
-            created_at__gte=challenger.role_since,
-            label__isnull=False,
         )
         .order_by()
         .aggregate(

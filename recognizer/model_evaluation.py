@@ -10,7 +10,7 @@ from functools import partial
 from django.conf import settings
 
 from recognizer.drawings import drawing_ink
-from recognizer.ml import datasets, evaluation
+from recognizer.ml import datasets, evaluation, refusals
 from recognizer.ml.datasets import Source
 from recognizer.ml.featurising import Stage
 from recognizer.ml.listings import Problem
@@ -18,6 +18,8 @@ from recognizer.ml.listings import Problem
 # Synthetic drawings per digit and background in the evaluation recorded with
 # each model: about 30 seconds of rendering and scoring for 2,900 drawings.
 EVALUATION_PER_CLASS = 100
+# Synthetic non-digits per kind (eight kinds) in the refusal figures.
+NON_DIGITS_PER_KIND = 100
 
 
 def evaluate(pipeline: object, per_class: int | None = None) -> dict[str, evaluation.Evaluation]:
@@ -28,6 +30,15 @@ def evaluate(pipeline: object, per_class: int | None = None) -> dict[str, evalua
         name: evaluation.evaluate(pipeline, images, labels)
         for name, (images, labels) in sets.items()
     }
+
+
+def refusal_rates(pipeline: object, per_class: int | None = None) -> dict[str, dict]:
+    """Return the share refused as no digit of the synthetic non-digits (in all and by
+    kind) and of each drawing-like set of digits, by set name."""
+    sets = evaluation.standard_sets(drawing_ink, n_per_class=per_class or EVALUATION_PER_CLASS)
+    non_digits = refusals.non_digit_set(drawing_ink, NON_DIGITS_PER_KIND)
+    digits = {name: images for name, (images, _) in sets.items()}
+    return refusals.refusal_rates(pipeline, non_digits, digits)
 
 
 def evaluate_sources(

@@ -14,6 +14,10 @@ from recognizer.storage import NamedStorage
 
 DIGIT_CHOICES = [(digit, str(digit)) for digit in range(10)]
 DIGIT_VALIDATORS = [MinValueValidator(0), MaxValueValidator(9)]
+# A label: the digit really drawn, or NOT_A_DIGIT for a drawing that is none.
+NOT_A_DIGIT = 10
+LABEL_CHOICES = [*DIGIT_CHOICES, (NOT_A_DIGIT, "Not a digit")]
+LABEL_VALIDATORS = [MinValueValidator(0), MaxValueValidator(NOT_A_DIGIT)]
 
 
 class MarginField(models.FloatField):
@@ -88,12 +92,18 @@ class Prediction(models.Model):
     challenger_confidence = models.FloatField(
         null=True, blank=True, help_text="The challenger's probability of its guess."
     )
-    label = models.PositiveSmallIntegerField(
-        choices=DIGIT_CHOICES,
-        validators=DIGIT_VALIDATORS,
+    # Null for rows stored before models could refuse (no table rebuild either).
+    not_a_digit = models.BooleanField(
         null=True,
         blank=True,
-        help_text="The digit that was really drawn, if someone said so.",
+        help_text="The model found the drawing looks like no digit (its guess is the nearest).",
+    )
+    label = models.PositiveSmallIntegerField(
+        choices=LABEL_CHOICES,
+        validators=LABEL_VALIDATORS,
+        null=True,
+        blank=True,
+        help_text="The digit that was really drawn, or 'not a digit', if someone said so.",
     )
     labelled_at = models.DateTimeField(null=True, blank=True)
     labeller = models.CharField(
@@ -175,8 +185,11 @@ class Prediction(models.Model):
 
     @property
     def is_correct(self) -> bool | None:
-        """Whether the guess was right, or None while nobody has said."""
-        return None if self.label is None else self.label == self.digit
+        """Whether the guess was right, or None while nobody has said or when it was
+        no digit (a guess of a non-digit is neither right nor wrong)."""
+        if self.label is None or self.label == NOT_A_DIGIT:
+            return None
+        return self.label == self.digit
 
     @property
     def challenger_guess(self) -> ChallengerGuess | None:
@@ -325,7 +338,7 @@ class LabelChange(models.Model):
         Prediction, on_delete=models.CASCADE, related_name="label_changes"
     )
     label = models.PositiveSmallIntegerField(
-        choices=DIGIT_CHOICES, validators=DIGIT_VALIDATORS, null=True, blank=True
+        choices=LABEL_CHOICES, validators=LABEL_VALIDATORS, null=True, blank=True
     )
     labeller = models.CharField(max_length=8, choices=Prediction.Labeller.choices)
     labelled_by = models.ForeignKey(
@@ -341,7 +354,7 @@ class LabelChange(models.Model):
         ordering = ["changed_at", "id"]
 
     def __str__(self) -> str:
-        given = "cleared" if self.label is None else f"labelled {self.label}"
+        given = "cleared" if self.label is None else f"labelled {self.get_label_display()}"
         return f"Drawing {self.prediction_id} {given} by {self.get_labeller_display()}"
 
 

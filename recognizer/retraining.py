@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from recognizer import drift, model_evaluation, registry, training_sets
-from recognizer.ml import datasets, evaluation, training
+from recognizer.ml import datasets, evaluation, refusals, training
 from recognizer.ml.datasets import HELD_OUT, Source
 from recognizer.ml.listings import Problem
 from recognizer.ml.preprocessing import GRID
@@ -202,6 +202,9 @@ def evaluated(result: training.TrainingResult, message: Message) -> dict:
     scores = model_evaluation.evaluate(result.pipeline)
     result.metadata["evaluation"] = model_evaluation.evaluation_metadata(scores)
     result.metadata[drift.BASELINE_KEY] = drift.baseline_metadata(scores)
+    rates = model_evaluation.refusal_rates(result.pipeline)
+    result.metadata["refusal"]["evaluation"] = rates
+    message(refusals.format_rates(rates))
     return scores
 
 

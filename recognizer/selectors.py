@@ -9,14 +9,15 @@ from django.core.files.storage import Storage
 from django.db.models import Count, F, Q, QuerySet, Subquery
 
 from recognizer.drawings import drawing_storage
-from recognizer.models import ModelVersion, Prediction
+from recognizer.models import NOT_A_DIGIT, ModelVersion, Prediction
 
 # Every fifth labelled drawing (by id) is kept out of training, so that each
 # model version can be judged on drawings that no version ever learnt from.
 HOLD_OUT_EVERY = 5
 
 CORRECT = Q(label=F("digit"))
-WRONG = Q(label__isnull=False) & ~Q(label=F("digit"))
+# A drawing labelled not a digit was neither guessed right nor wrong.
+WRONG = Q(label__lt=NOT_A_DIGIT) & ~Q(label=F("digit"))
 # Guessed by a challenger too; and of those, guessed otherwise by it.
 CHALLENGED = Q(challenger_digit__isnull=False)
 DISAGREED = CHALLENGED & ~Q(challenger_digit=F("digit"))
@@ -84,12 +85,16 @@ class LabelledDrawing:
 
 
 def labelled_drawings() -> tuple[list[LabelledDrawing], list[LabelledDrawing]]:
-    """Return the labelled drawings split into (for training, held out for evaluation)."""
+    """Return the labelled drawings split into (for training, held out for evaluation);
+    those labelled not a digit are only ever trained on (as the refusal's negatives)."""
     training, held_out = [], []
     rows = Prediction.objects.filter(label__isnull=False).order_by("id")
     for pk, drawing, label in rows.values_list("id", "drawing", "label").iterator():
         item = LabelledDrawing(id=pk, drawing=drawing, label=label)
-        (held_out if pk % HOLD_OUT_EVERY == 0 else training).append(item)
+        held = pk % HOLD_OUT_EVERY == 0
+        # Drawings that are no digit teach the refusal step; they judge no digit accuracy.
+        if not (held and label == NOT_A_DIGIT):
+            (held_out if held else training).append(item)
     return training, held_out
 
 

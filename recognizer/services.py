@@ -127,6 +127,7 @@ def predictions_guess(
             margin=guess.margin,
             probabilities=guess.probabilities,
             model_version=guess.model_version,
+            not_a_digit=guess.not_a_digit,
             source=source,
             session_key=session_key,
             **challenger_fields(shadow),

@@ -26,10 +26,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from recognizer.models import ModelVersion, Prediction, Rescore
+from recognizer.models import NOT_A_DIGIT, ModelVersion, Prediction, Rescore
 from recognizer.selectors import CHALLENGED, CORRECT, HOLD_OUT_EVERY
 
 DIGITS = range(10)
+# Labelled with a digit: a drawing labelled "not a digit" has no right or wrong guess.
+DIGIT_LABELLED = Q(label__lt=NOT_A_DIGIT)
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -74,6 +76,23 @@ class HistoryStatistics(LabelledAccuracy):
     by_version: list[VersionAccuracy]
     confusion: list[list[int]]  # confusion[guess][truth]
     per_day: list[tuple[datetime.date, int]]
+    non_digits: "NonDigitCounts"
+
+
+@dataclass(frozen=True)
+class NonDigitCounts:
+    """Drawings people said were no digit, and how many of them the model refused."""
+
+    labelled: int
+    refused: int
+
+
+def non_digit_counts() -> NonDigitCounts:
+    """Return how many drawings were labelled not a digit, and refused by the model."""
+    counts = Prediction.objects.filter(label=NOT_A_DIGIT).aggregate(
+        labelled=Count("id"), refused=Count("id", filter=Q(not_a_digit=True))
+    )
+    return NonDigitCounts(**counts)
 
 
 def history_statistics(*, days: int = 30) -> HistoryStatistics:
@@ -82,7 +101,7 @@ def history_statistics(*, days: int = 30) -> HistoryStatistics:
     # that gives the confusion matrix and every accuracy below.
     labelled: dict[str, list[list[int]]] = {}
     for row in (
-        Prediction.objects.filter(label__isnull=False)
+        Prediction.objects.filter(DIGIT_LABELLED)
         .order_by()
         .values("model_version", "label", "digit")
         .annotate(count=Count("id"))
@@ -109,6 +128,7 @@ def history_statistics(*, days: int = 30) -> HistoryStatistics:
         by_version=versions,
         confusion=confusion,
         per_day=drawings_per_day(days),
+        non_digits=non_digit_counts(),
     )
 
 
@@ -175,7 +195,7 @@ def with_live_accuracy(versions: QuerySet[ModelVersion]) -> QuerySet[ModelVersio
     drawings it guessed and those it got right. The challenger counts its guesses in
     shadow since it started (as `challenger_figures` does); any other version, the
     guesses it served."""
-    labelled = Prediction.objects.filter(label__isnull=False)
+    labelled = Prediction.objects.filter(DIGIT_LABELLED)
     served = labelled.filter(model_version=OuterRef("version"))
     shadow = labelled.filter(challenged_since(OuterRef("version"), OuterRef("role_since")))
     is_challenger = Q(role=ModelVersion.Role.CHALLENGER)
@@ -225,7 +245,7 @@ def challenger_figures() -> ChallengerFigures | None:
         .aggregate(
             guessed=Count("id"),
             agreed=Count("id", filter=Q(challenger_digit=F("digit"))),
-            labelled=Count("id", filter=Q(label__isnull=False)),
+            labelled=Count("id", filter=DIGIT_LABELLED),
             served_correct=Count("id", filter=CORRECT),
             challenger_correct=Count("id", filter=Q(label=F("challenger_digit"))),
         )
@@ -252,7 +272,7 @@ def rescore_comparison() -> list[RescoredVersion]:
     if not versions:
         return []
     common = (
-        Rescore.objects.filter(model_version__in=versions, prediction__label__isnull=False)
+        Rescore.objects.filter(model_version__in=versions, prediction__label__lt=NOT_A_DIGIT)
         .order_by()
         .values("prediction")
         .annotate(versions=Count("id"))

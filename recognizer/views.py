@@ -19,7 +19,7 @@ from recognizer.api.authentication import SessionCsrfAuthentication
 from recognizer.api.permissions import IsStaffOrDrawer
 from recognizer.drawings import drawing_open
 from recognizer.errors import error_response, retry_headers
-from recognizer.models import Prediction
+from recognizer.models import NOT_A_DIGIT, Prediction
 
 RECENT_DRAWINGS = 12
 # Stroke widths in the units of the 280-pixel canvas the model's input is made from.
@@ -47,6 +47,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "recognizer/index.html",
         {
             "recent_predictions": recent,
+            "not_a_digit": NOT_A_DIGIT,
             # The page fills in the id of the prediction it corrects or takes back.
             "feedback_url": reverse("api:prediction-feedback", args=[0]).replace("/0/", "/{id}/"),
             "prediction_url": reverse("api:prediction-detail", args=[0]).replace("/0/", "/{id}/"),

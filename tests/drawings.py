@@ -123,3 +123,37 @@ def ink_shape(
 def decode_png(data: bytes) -> np.ndarray:
     """PNG bytes to ink, exactly as the API decodes a drawing."""
     return decode_drawing(data, max_side=2048).ink
+
+
+# The rest of the ten digits, plainly drawn, and what the first new users drew
+# that is no digit at all: an X, a dense scribble and a star-like squiggle.
+FIVE = [[(190, 50), (95, 50), (85, 130), (150, 120), (195, 160), (185, 215), (130, 235), (80, 215)]]
+SIX = [
+    [
+        (180, 50),
+        (120, 80),
+        (85, 150),
+        (90, 210),
+        (140, 235),
+        (185, 200),
+        (175, 150),
+        (125, 140),
+        (90, 170),
+    ]
+]
+EIGHT = [ellipse_points(140, 90, 45, 42), ellipse_points(140, 182, 55, 52)]
+NINE = [ellipse_points(140, 95, 52, 48), [(192, 95), (180, 240)]]
+PLAIN_DIGITS = {0: ZERO, 1: ONE, 2: TWO, 3: THREE, 4: FOUR, 5: FIVE, 6: SIX, 7: SEVEN}
+PLAIN_DIGITS |= {8: EIGHT, 9: NINE}
+X_MARK = [[(60, 60), (220, 220)], [(220, 60), (60, 220)]]
+SCRIBBLE = [[(50 + 180 * (i % 2), 50 + 13 * i) for i in range(15)]]
+STAR_SQUIGGLE = [
+    [
+        (
+            140 + 100 * math.cos(math.radians(90 + 144 * k)),
+            140 - 100 * math.sin(math.radians(90 + 144 * k)),
+        )
+        for k in range(6)
+    ]
+]
+NON_DIGITS = {"an X": X_MARK, "a dense scribble": SCRIBBLE, "a star-like squiggle": STAR_SQUIGGLE}

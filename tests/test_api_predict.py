@@ -39,6 +39,7 @@ class TestPredict:
         assert set(body) == {
             "id",
             "digit",
+            "not_a_digit",
             "confidence",
             "probabilities",
             "model_version",
@@ -47,6 +48,7 @@ class TestPredict:
             "feedback_token",
         }
         assert body["digit"] == 1
+        assert body["not_a_digit"] is False
         assert len(body["probabilities"]) == 10
         assert sum(body["probabilities"]) == pytest.approx(1.0)
         assert body["confidence"] == pytest.approx(max(body["probabilities"]))

@@ -301,7 +301,7 @@ class TestOtherStringFields:
             {"label": label, "token": made["feedback_token"]},
             format="json",
         )
-        body = assert_error(response, 400, "invalid_choice")
+        body = assert_error(response, 400, "invalid")
         assert body["detail"].startswith("label: ")
         assert Prediction.objects.get(pk=made["id"]).label is None
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 BATCH = "/api/predict/batch/"
 PREDICT = "/api/predict/"
 PREDICTION_FIELDS = {
-    *("id", "digit", "confidence", "probabilities", "model_version"),
+    *("id", "digit", "not_a_digit", "confidence", "probabilities", "model_version"),
     *("created_at", "features", "feedback_token"),
 }
 WHITE = (255, 255, 255, 255)

@@ -22,7 +22,7 @@ def test_the_drawing_page_has_a_canvas_and_its_buttons(client):
     assert page.count('class="bar-fill"') == 10
     assert 'id="undo"' in page
     assert page.count('name="pen"') == 3
-    assert page.count("data-label=") == 10
+    assert page.count("data-label=") == 11  # the ten digits and "not_a_digit"
     assert 'data-feedback-url="/api/predictions/{id}/feedback/"' in page
     assert 'id="recent"' in page
     assert 'name="csrf-token"' in page

@@ -16,7 +16,7 @@ def result(training_result: training.TrainingResult) -> training.TrainingResult:
 def test_the_pipeline_goes_from_ink_image_to_digit():
     pipeline = training.build_pipeline()
     assert isinstance(pipeline, Pipeline)
-    assert [name for name, _ in pipeline.steps] == ["features", "classifier"]
+    assert [name for name, _ in pipeline.steps] == ["features", "refusal", "classifier"]
 
 
 def test_the_held_out_quarter_is_recognised(result):
@@ -75,7 +75,9 @@ def test_the_recorded_parameters_train_the_same_model_again():
         ),
         n_jobs=1,
     )
-    again.named_steps["classifier"].fit(rows.X, rows.y, groups=rows.groups)
+    negatives = training.non_digit_rows(features.transform, parameters["non_digits_per_kind"])
+    drawn = training.drawn_digit_rows(features.transform, parameters["drawn_digits_per_class"])
+    training.fit_steps(again, rows, negatives, drawn)
     images = [ink_shape("bar"), ink_shape("loop")]
     assert np.array_equal(first.pipeline.predict_proba(images), again.predict_proba(images))
 

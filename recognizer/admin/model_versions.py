@@ -46,13 +46,15 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "test_accuracy",
         "drawing_like_accuracy",
         "live_accuracy",
+        "not_a_digit_threshold",
     ]
     list_display_links = ["version"]
     actions = ["activate", "challenge", "rescore"]
     inlines = [ActivationInline]
     readonly_fields = [
         *("version", "role_shown", "role_since", "created_at", "trained_by", "algorithm"),
-        *("test_accuracy", "drawing_like_accuracy", "live_accuracy", "libraries"),
+        *("test_accuracy", "drawing_like_accuracy", "live_accuracy", "not_a_digit_threshold"),
+        "libraries",
         *("training_data", "evaluation", "metadata", "sha256", "size_bytes", "artifact"),
     ]
     exclude = ["role"]
@@ -89,6 +91,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def role_shown(self, model_version: ModelVersion) -> str:
         quick = "quick model, trained in seconds" if model_version.metadata.get("fast") else ""
         return " · ".join(part for part in (model_version.get_role_display(), quick) if part)
+
+    @admin.display(description="not a digit above")
+    def not_a_digit_threshold(self, model_version: ModelVersion) -> str:
+        """Return how the version tells a drawing that is no digit, with its threshold."""
+        refusal = model_version.metadata.get("refusal")
+        if not refusal:
+            return "never refuses"
+        return f"{refusal['method']} score {refusal['threshold']:.3g}"
 
     @admin.display(description="test accuracy")
     def test_accuracy(self, model_version: ModelVersion) -> str:

@@ -21,16 +21,16 @@ from recognizer.admin.export import csv_lines
 from recognizer.admin.filters import ChallengerFilter, CorrectnessFilter, ModelVersionFilter
 from recognizer.admin.scale import DateHierarchyQuerySet
 from recognizer.admin.statistics import statistics_view
-from recognizer.models import DIGIT_CHOICES, Prediction
+from recognizer.models import LABEL_CHOICES, NOT_A_DIGIT, Prediction
 from recognizer.templatetags.recognizer_format import probability
 
 
 class LabelActionForm(helpers.ActionForm):
-    """The admin's action bar, with the digit that "set label to" applies."""
+    """The admin's action bar, with the label that "set label to" applies."""
 
     label = forms.TypedChoiceField(
-        label="digit",
-        choices=[("", "—"), *DIGIT_CHOICES],
+        label="label",
+        choices=[("", "—"), *LABEL_CHOICES],
         coerce=int,
         empty_value=None,
         required=False,
@@ -62,7 +62,10 @@ class PredictionAdmin(admin.ModelAdmin):
     search_fields = ["=id", "=model_version"]  # see get_search_results
     list_per_page = 50
     action_form = LabelActionForm
-    actions = ["mark_guess_right", "set_label", "clear_label", "export_csv", "export_data_set"]
+    actions = [
+        *("mark_guess_right", "set_label", "mark_not_a_digit", "clear_label"),
+        *("export_csv", "export_data_set"),
+    ]
     # At millions of rows, a count of the whole table beside every filtered
     # count, and per-value counts of every filter (facets), each cost a pass
     # over the rows. The filtered count alone is kept, for the pages.
@@ -91,7 +94,8 @@ class PredictionAdmin(admin.ModelAdmin):
             {
                 "fields": [("drawing_large", "features_image"), "label"],
                 "description": "Keys: 0–9 label this drawing and open the next in the list, "
-                "Y says the guess was right, N and P open the next and previous.",
+                "X says it is no digit, Y says the guess was right, N and P open the next "
+                "and previous.",
             },
         ),
         (
@@ -187,7 +191,7 @@ class PredictionAdmin(admin.ModelAdmin):
 
     def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "label":  # a narrow select in every row of the list
-            kwargs["choices"] = [("", "–"), *DIGIT_CHOICES]
+            kwargs["choices"] = [("", "–"), *LABEL_CHOICES]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     @admin.display(description="probabilities")
@@ -236,7 +240,14 @@ class PredictionAdmin(admin.ModelAdmin):
         message = drawings(changed, "labelled with its guess", "labelled with their guess")
         self.message_user(request, message)
 
-    @admin.action(description="Set label to the digit chosen", permissions=["change"])
+    @admin.action(description="Not a digit (label = not a digit)", permissions=["change"])
+    def mark_not_a_digit(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = services.predictions_label(
+            predictions=queryset, label=NOT_A_DIGIT, user=request.user
+        )
+        self.message_user(request, drawings(changed, "labelled not a digit"))
+
+    @admin.action(description="Set label to the one chosen", permissions=["change"])
     def set_label(self, request: HttpRequest, queryset: QuerySet) -> None:
         try:
             label = LabelActionForm.base_fields["label"].clean(request.POST.get("label", ""))
@@ -244,11 +255,14 @@ class PredictionAdmin(admin.ModelAdmin):
             label = None
         if label is None:
             self.message_user(
-                request, "Choose the digit next to the action, then run it again.", messages.ERROR
+                request,
+                "Choose the digit next to the action (or Not a digit), then run it again.",
+                messages.ERROR,
             )
             return
         changed = services.predictions_label(predictions=queryset, label=label, user=request.user)
-        self.message_user(request, drawings(changed, f"labelled {label}"))
+        shown = "not a digit" if label == NOT_A_DIGIT else label
+        self.message_user(request, drawings(changed, f"labelled {shown}"))
 
     @admin.action(description="Clear the label", permissions=["change"])
     def clear_label(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -296,7 +310,8 @@ class PredictionAdmin(admin.ModelAdmin):
         """After "Save and label next", the next drawing of the list the reviewer came from."""
         if "_saveandnext" not in request.POST:
             return super().response_change(request, obj)
-        labelled = f"labelled {obj.label}" if obj.label is not None else "left unlabelled"
+        shown = "not a digit" if obj.label == NOT_A_DIGIT else obj.label
+        labelled = f"labelled {shown}" if obj.label is not None else "left unlabelled"
         following = self.change_url(request, navigation.neighbours(self, request, obj).next)
         if following is None:
             self.message_user(request, f"Drawing {obj.pk} {labelled}; it was the last in the list.")

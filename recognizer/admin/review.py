@@ -1,10 +1,11 @@
-"""The queue of drawings to review: nobody has labelled them, least certain guess first,
-so that a reviewer's minutes go where the model is least sure."""
+"""The queue of drawings to review: nobody has labelled them; those the model refused as no
+digit first, then the least certain guess first, so that a reviewer's minutes go where the
+model is least sure."""
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_permission_codename
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.urls import URLPattern
 from django.utils.html import format_html
@@ -13,12 +14,17 @@ from recognizer.admin.predictions import PredictionAdmin
 from recognizer.models import Prediction, PredictionToReview
 from recognizer.templatetags.recognizer_format import probability
 
+# Below this confidence the drawing page asks rather than answers ("Not sure — is it
+# a 4 or a 9?"); the queue gives the same doubt as its reason.
+SURE_ENOUGH = 0.6
+# Refused drawings first (rows from before models could refuse, null, with the others).
+QUEUE_ORDERING = [F("not_a_digit").desc(nulls_last=True), "margin", "id"]
+
 
 class QueueChangeList(ChangeList):
     def get_ordering(self, request: HttpRequest, queryset: QuerySet) -> list[str]:
-        # The queue's order whatever the query string says: the one the index
-        # on (margin, id) gives page by page.
-        return ["margin", "id"]
+        # The queue's order whatever the query string says.
+        return QUEUE_ORDERING
 
 
 @admin.register(PredictionToReview)
@@ -34,13 +40,14 @@ class PredictionToReviewAdmin(PredictionAdmin):
         "thumbnail",
         "guess",
         "runner_up",
+        "reason",
         "label",
         "short_model_version",
         "created",
     ]
     list_filter = ["digit", "source"]
     date_hierarchy = None
-    actions = ["mark_guess_right", "set_label"]
+    actions = ["mark_guess_right", "set_label", "mark_not_a_digit"]
 
     def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
         return QueueChangeList
@@ -58,8 +65,22 @@ class PredictionToReviewAdmin(PredictionAdmin):
         at = probability(prediction.probabilities[second])
         return format_html("{} <small>at {}</small>", second, at)
 
+    @admin.display(description="why first")
+    def reason(self, prediction: Prediction) -> str:
+        """Return why the drawing is worth a look: refused as no digit, or a doubt
+        between its two likeliest digits."""
+        if prediction.not_a_digit:
+            return "not a digit?"
+        if prediction.confidence < SURE_ENOUGH:
+            first, second = sorted(range(10), key=prediction.probabilities.__getitem__)[:-3:-1]
+            return f"{first} or {second}?"
+        return ""
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        title = "Drawings to review: nobody has labelled them, least certain guess first"
+        title = (
+            "Drawings to review: nobody has labelled them; refused as no digit first, "
+            "then least certain guess first"
+        )
         return super().changelist_view(request, {"title": title, **(extra_context or {})})
 
     # The queue is a view of the predictions: their permissions govern it.

@@ -27,6 +27,35 @@ class ComparisonSetSerializer(serializers.Serializer):
     accuracy = serializers.FloatField()
 
 
+class HeldOutRefusalSerializer(serializers.Serializer):
+    digits = serializers.FloatField(help_text="Share of held-out digits refused.")
+    non_digits = serializers.FloatField(
+        allow_null=True, help_text="Share of held-out non-digits refused."
+    )
+
+
+class RefusedSetSerializer(serializers.Serializer):
+    samples = serializers.IntegerField()
+    refused = serializers.FloatField()
+
+
+class RefusalSerializer(serializers.Serializer):
+    method = serializers.CharField(help_text="How a drawing is told to be no digit.")
+    threshold = serializers.FloatField(
+        help_text="The score above which a drawing is answered `not_a_digit`, chosen on "
+        "held-out rows."
+    )
+    held_out_refused = HeldOutRefusalSerializer(
+        help_text="How that threshold did on the rows held out to choose it."
+    )
+    evaluation = serializers.DictField(
+        child=RefusedSetSerializer(),
+        required=False,
+        help_text="Share refused of sets never trained on, by set: synthetic non-digits (in "
+        "all and by kind; should be high) and the drawing-like digits (should be low).",
+    )
+
+
 class ModelInfoSerializer(serializers.ModelSerializer):
     """A model version as the API describes it: how it was made and how good it is."""
 
@@ -74,6 +103,13 @@ class ModelInfoSerializer(serializers.ModelSerializer):
         help_text="Figures on drawing-like sets never trained on (load_digits' held-out split "
         "drawn 280x280, synthetic pen-stroke digits), by set; empty if not evaluated.",
     )
+    not_a_digit = RefusalSerializer(
+        source="metadata.refusal",
+        default=None,
+        allow_null=True,
+        help_text="How this model tells a drawing that is no digit, with its threshold; null "
+        "for a model trained before models could.",
+    )
     libraries = serializers.DictField(child=serializers.CharField())
 
     class Meta:
@@ -81,7 +117,8 @@ class ModelInfoSerializer(serializers.ModelSerializer):
         fields = [
             *("version", "algorithm", "trained_at", "trained_by", "parameters", "input_size"),
             *("training_data", "training_samples", "history_samples", "cv_accuracy"),
-            *("test_accuracy", "comparison", "evaluation", "libraries", "sha256"),
+            *("test_accuracy", "comparison", "evaluation", "not_a_digit", "libraries"),
+            "sha256",
         ]
         read_only_fields = fields
 

@@ -10,6 +10,7 @@ from recognizer.api.fields import (
     UploadedBatchDrawingField,
     UploadedDrawingField,
 )
+from recognizer.api.labels import LabelField
 from recognizer.api.permissions import IsStaffOrDrawer
 from recognizer.models import Prediction
 from recognizer.selectors import ORDERINGS
@@ -71,12 +72,17 @@ class PredictionSerializer(serializers.ModelSerializer):
     feedback_token = serializers.SerializerMethodField(
         help_text="Send it back with feedback on this prediction to prove it is yours."
     )
+    not_a_digit = serializers.BooleanField(
+        help_text="True when the drawing looks like no digit at all: say so rather than "
+        "show `digit`, which is then only the nearest digit."
+    )
 
     class Meta:
         model = Prediction
         fields = [
             "id",
             "digit",
+            "not_a_digit",
             "confidence",
             "probabilities",
             "model_version",
@@ -180,7 +186,17 @@ class StoredPredictionSerializer(PredictionSerializer):
         help_text="Who gave the label; empty while unlabelled.",
     )
     is_correct = serializers.BooleanField(
-        allow_null=True, help_text="Whether the guess was right; null while unlabelled."
+        allow_null=True,
+        help_text="Whether the guess was right; null while unlabelled or labelled not a digit.",
+    )
+    not_a_digit = serializers.BooleanField(
+        allow_null=True,
+        help_text="Whether the model found the drawing looks like no digit; null for "
+        "drawings guessed before models could tell.",
+    )
+    label = LabelField(
+        allow_null=True,
+        help_text='The digit really drawn, "not_a_digit", or null while unlabelled.',
     )
     challenger = ChallengerGuessSerializer(
         source="challenger_guess",
@@ -191,9 +207,9 @@ class StoredPredictionSerializer(PredictionSerializer):
 
     class Meta(PredictionSerializer.Meta):
         fields = [
-            *("id", "created_at", "digit", "confidence", "margin", "probabilities"),
-            *("model_version", "challenger", "label", "labelled_at", "labeller"),
-            *("is_correct", "source", "features", "drawing_url"),
+            *("id", "created_at", "digit", "not_a_digit", "confidence", "margin"),
+            *("probabilities", "model_version", "challenger", "label", "labelled_at"),
+            *("labeller", "is_correct", "source", "features", "drawing_url"),
         ]
         read_only_fields = fields
 
@@ -213,9 +229,7 @@ class PredictionFilterSerializer(serializers.Serializer):
     digit = serializers.IntegerField(
         min_value=0, max_value=9, required=False, help_text="The guessed digit."
     )
-    label = serializers.IntegerField(
-        min_value=0, max_value=9, required=False, help_text="The corrected label."
-    )
+    label = LabelField(required=False, help_text='The corrected label: a digit or "not_a_digit".')
     correct = serializers.BooleanField(
         required=False,
         allow_null=True,
@@ -240,10 +254,8 @@ class PredictionFilterSerializer(serializers.Serializer):
 
 
 class FeedbackSerializer(serializers.Serializer):
-    # A choice, not an integer: int() would also read " 7" and the Arabic-Indic 7.
-    label = serializers.ChoiceField(
-        choices=[(digit, str(digit)) for digit in range(10)],
-        help_text="The digit that was really drawn.",
+    label = LabelField(
+        help_text='The digit that was really drawn, or "not_a_digit" if it was no digit.'
     )
     token = serializers.CharField(
         required=False,

@@ -35,6 +35,7 @@ class Guess:
     probabilities: list[float]
     features: list[int]
     model_version: str
+    not_a_digit: bool = False  # the drawing looks like no digit; ``digit`` is the nearest
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,20 @@ class LoadedModel:
     version: str
     pipeline: Pipeline
     metadata: dict
+
+    @property
+    def refusal_threshold(self) -> float | None:
+        """Return the score above which a drawing is no digit (None: this model never
+        refuses; it was trained before it could)."""
+        refusal = self.pipeline.named_steps.get("refusal")
+        return None if refusal is None else refusal.threshold_
+
+    def refusals(self, features: np.ndarray) -> np.ndarray:
+        """Return True for each feature row that is no digit."""
+        refusal = self.pipeline.named_steps.get("refusal")
+        if refusal is None:
+            return np.zeros(len(features), dtype=bool)
+        return refusal.refuse(features)
 
     @property
     def features_step(self) -> Pipeline:
@@ -63,9 +78,10 @@ class LoadedModel:
         # Run in two parts because the features are stored with each prediction.
         features = self.features_step.transform(list(inks))
         rows = self.pipeline[1:].predict_proba(features)
+        refused = self.refusals(features)
         digits = [int(label) for label in self.pipeline.classes_]
         guesses = []
-        for feature_row, row in zip(features, rows, strict=True):
+        for feature_row, row, not_a_digit in zip(features, rows, refused, strict=True):
             probabilities = [0.0] * N_CLASSES
             for digit, probability in zip(digits, row, strict=True):
                 probabilities[digit] = float(probability)
@@ -78,6 +94,7 @@ class LoadedModel:
                     probabilities=probabilities,
                     features=np.rint(feature_row).astype(int).tolist(),
                     model_version=self.version,
+                    not_a_digit=bool(not_a_digit),
                 )
             )
         return guesses

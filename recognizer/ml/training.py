@@ -23,12 +23,14 @@ from sklearn.metrics import accuracy_score, classification_report
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from recognizer.ml import artifacts, datasets, defaults, featurising
+from recognizer.ml import artifacts, datasets, defaults, featurising, nondigits
 from recognizer.ml.augmentation import Augmenter, render_large
 from recognizer.ml.datasets import HELD_OUT, Source
 from recognizer.ml.ensemble import MLPEnsemble
 from recognizer.ml.listings import DIGITS_SPLIT_SEED, DIGITS_TEST_SHARE, Problem
+from recognizer.ml.novelty import NOT_A_DIGIT, NotADigit
 from recognizer.ml.preprocessing import GRID, DigitFeatures
+from recognizer.ml.synthetic import synthetic_drawing
 
 FAST_FACTOR = 1  # with FAST_CLASSIFIER: a few seconds, for tests
 FAST_CLASSIFIER = {"n_members": 1, "max_iter": 30}
@@ -37,9 +39,17 @@ FAST_OPTIONS = {
     "import_factor": FAST_FACTOR,
     "classifier_params": FAST_CLASSIFIER,
     "cv_folds": 2,
+    "non_digits_per_kind": 25,
+    "drawn_digits_per_class": 10,
 }
 # Input sizes allowed: each was measured at under 5 ms of CPU per prediction.
 GRIDS = range(8, 21)
+# Synthetic non-digits of each kind the refusal step learns from (its negatives),
+# and synthetic pen-drawn digits of each class it learns are digits (beside the
+# training rows), so that a digit drawn with a pen is not taken for a scribble.
+NON_DIGITS_PER_KIND = 300
+DRAWN_DIGITS_PER_CLASS = 150
+DRAWN_DIGITS_SEED = 1  # the evaluation's synthetic digits use seed 0
 
 Stage = featurising.Stage  # progress(stage, done, total) of a training
 
@@ -68,14 +78,66 @@ def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def build_pipeline(grid: int = GRID, **classifier_params: Any) -> Pipeline:
-    """Return the untrained pipeline: grid x grid features, then the MLP ensemble."""
+    """Return the untrained pipeline: grid x grid features, the step that refuses
+    what is no digit, then the MLP ensemble."""
     if grid not in GRIDS:
         raise ValueError(f"the input size must be {GRIDS[0]} to {GRIDS[-1]} cells a side")
     return Pipeline(
         [
             ("features", DigitFeatures(grid=grid)),
+            ("refusal", NotADigit()),
             ("classifier", MLPEnsemble(**classifier_params)),
         ]
+    )
+
+
+def non_digit_rows(
+    transform: featurising.Transform, per_kind: int = NON_DIGITS_PER_KIND
+) -> np.ndarray:
+    """Return the feature rows of the synthetic non-digits trained on (their own seed,
+    never the evaluation set's)."""
+    images, _ = nondigits.non_digits(per_kind, nondigits.TRAINING_SEED)
+    return transform(images)
+
+
+def drawn_digit_rows(
+    transform: featurising.Transform, per_class: int = DRAWN_DIGITS_PER_CLASS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the feature rows and digits of synthetic pen-drawn digits for the refusal
+    step (a seed of their own, never the evaluation set's; the classifier never sees them)."""
+    labels = np.tile(np.arange(10), per_class)
+    images = [
+        np.asarray(synthetic_drawing(int(digit), np.random.default_rng([DRAWN_DIGITS_SEED, i])))[
+            ..., 3
+        ]
+        / 255.0
+        for i, digit in enumerate(labels)
+    ]
+    return (transform(images) if images else np.zeros((0, 0))), labels
+
+
+def fit_steps(
+    pipeline: Pipeline,
+    imported: featurising.Imported,
+    negatives: np.ndarray,
+    drawn: tuple[np.ndarray, np.ndarray] | None = None,
+) -> MLPEnsemble:
+    """Fit the refusal step on every row, the ``drawn`` digits and the negatives, the
+    classifier on the digit rows only; return the classifier. Rows labelled
+    NOT_A_DIGIT are negatives too."""
+    drawn_X, drawn_y = drawn if drawn is not None and len(drawn[1]) else (None, None)
+    parts = [(imported.X, imported.y)]
+    if drawn_X is not None:
+        parts.append((drawn_X, drawn_y))
+    parts.append((negatives, np.full(len(negatives), NOT_A_DIGIT)))
+    X = np.concatenate([rows for rows, _ in parts])
+    y = np.concatenate([labels for _, labels in parts])
+    first = imported.groups.max() + 1 if len(imported.groups) else 0
+    groups = np.concatenate([imported.groups, first + np.arange(len(X) - len(imported.X))])
+    pipeline["refusal"].fit(X, y, groups=groups)
+    digits = imported.y != NOT_A_DIGIT
+    return pipeline["classifier"].fit(
+        imported.X[digits], imported.y[digits], groups=imported.groups[digits]
     )
 
 
@@ -137,15 +199,27 @@ def describe(pipeline: Pipeline, *, factor: int, held_out: float, seed: int) -> 
         "parameters": {
             "classifier": classifier.get_params(),
             "features": pipeline.named_steps["features"].get_params(),
+            "refusal": pipeline.named_steps["refusal"].get_params(),
             "augmentation_factor": factor,
             "held_out": held_out,
             "seed": seed,
         },
         "temperature": classifier.temperature_,
+        "refusal": refusal_description(pipeline["refusal"]),
         "cv_folds": classifier.calibration_folds,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "libraries": artifacts.library_versions(),
         "format": artifacts.FORMAT,
+    }
+
+
+def refusal_description(refusal: NotADigit) -> dict[str, Any]:
+    """Return what tells a non-digit: the method, its threshold and how it did on the
+    rows it held out to choose that threshold."""
+    return {
+        "method": refusal.method,
+        "threshold": refusal.threshold_,
+        "held_out_refused": refusal.held_out_refused_,
     }
 
 
@@ -183,6 +257,8 @@ def train(
     n_jobs: int | None = -1,
     cv_folds: int = 3,
     classifier_params: dict[str, Any] | None = None,
+    non_digits_per_kind: int = NON_DIGITS_PER_KIND,
+    drawn_digits_per_class: int = DRAWN_DIGITS_PER_CLASS,
     progress: Stage | None = None,
 ) -> TrainingResult:
     """Train from nothing on ``sources`` (default: load_digits) and return the result.
@@ -193,7 +269,9 @@ def train(
     imported source is kept out. ``n_jobs`` processes (-1: all cores) share the
     featurising and the fits. ``classifier_params`` override MLPEnsemble's
     defaults; ``cv_folds`` >= 2 gives its temperature and the cross-validated
-    accuracy. ``progress(stage, done, total)``: "train:SOURCE",
+    accuracy. ``non_digits_per_kind``: synthetic non-digits of each kind that the
+    refusal step learns from, ``drawn_digits_per_class`` synthetic pen-drawn digits
+    it learns are digits. ``progress(stage, done, total)``: "train:SOURCE",
     "held-out:SOURCE", "fit". Raises DatasetError if no source has a usable image.
     """
     started = time.perf_counter()
@@ -216,14 +294,17 @@ def train(
         progress=report,
     )
     report("fit", 0, 1)
-    classifier = pipeline["classifier"].fit(imported.X, imported.y, groups=imported.groups)
+    negatives = non_digit_rows(features.transform, non_digits_per_kind)
+    drawn = drawn_digit_rows(features.transform, drawn_digits_per_class)
+    classifier = fit_steps(pipeline, imported, negatives, drawn)
     report("fit", 1, 1)
+    digits = imported.y != NOT_A_DIGIT
     y_test, predicted = digits_test_guesses(pipeline)
     data = training_data(imported.provenance, copies, history_repeat)
     history = data.get("history", {}).get("images", 0)
     metadata = {
         **describe(pipeline, factor=factor, held_out=held_out, seed=seed),
-        "cv_accuracy": cv_accuracy(classifier, imported.y, imported.groups),
+        "cv_accuracy": cv_accuracy(classifier, imported.y[digits], imported.groups[digits]),
         "training_data": data,
         "training_samples": len(imported.y),
         "history_samples": history,
@@ -231,6 +312,13 @@ def train(
         "test_samples": len(y_test),
         "test_accuracy": float(accuracy_score(y_test, predicted)),
         "train_seconds": round(time.perf_counter() - started, 1),
+    }
+    metadata["parameters"]["non_digits_per_kind"] = non_digits_per_kind
+    metadata["parameters"]["drawn_digits_per_class"] = drawn_digits_per_class
+    metadata["refusal"]["drawn_digits"] = len(drawn[1])
+    metadata["refusal"]["negatives"] = {
+        "synthetic": len(negatives),
+        "labelled_rows": int((~digits).sum()),
     }
     test_report = classification_report(y_test, predicted, digits=4)
     return TrainingResult(pipeline, metadata, test_report, imported.held_out, imported.problems)

@@ -308,7 +308,7 @@ def test_a_correction_reaches_the_admin_list(device: Device, browser: Browser, l
     device.draw(ONE)
     expect_guess(page, "1")
     wrong = page.get_by_role("group", name="No, it was")
-    expect(wrong.get_by_role("button")).to_have_count(10)
+    expect(wrong.get_by_role("button")).to_have_count(11)  # the ten digits and "Not a digit"
     with page.expect_request(FEEDBACK) as sent:
         device.press(wrong.get_by_role("button", name="7", exact=True))
 

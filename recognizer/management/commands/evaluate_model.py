@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from recognizer import model_evaluation, registry, training_sets
 from recognizer.drawings import StorageUnavailable
 from recognizer.management.commands.train_model import ProgressBar
-from recognizer.ml import datasets, evaluation
+from recognizer.ml import datasets, evaluation, refusals
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.model_service import load_version
 from recognizer.models import ModelVersion
@@ -66,6 +66,8 @@ class Command(BaseCommand):
         else:
             scores = model_evaluation.evaluate(model.pipeline, per_class=options["per_class"])
         self.stdout.write(evaluation.format_scores(scores, detail=True))
+        if not options["dataset"]:
+            self.write_refusals(model, options["per_class"])
         if options["record"]:
             figures = model_evaluation.evaluation_metadata(scores)
             if options["dataset"]:  # beside the figures recorded already
@@ -73,6 +75,16 @@ class Command(BaseCommand):
                 figures = {**recorded, **figures}
             registry.model_version_record_evaluation(version=model.version, evaluation=figures)
             self.stdout.write(self.style.SUCCESS(f"Figures recorded with model {model.version}."))
+
+    def write_refusals(self, model: object, per_class: int) -> None:
+        """Print how often the model refuses non-digits, and digits, as no digit."""
+        threshold = model.refusal_threshold
+        if threshold is None:
+            self.stdout.write("This model never refuses a drawing as no digit.")
+            return
+        self.stdout.write(f"\nNot a digit: score above {threshold:.4g}")
+        rates = model_evaluation.refusal_rates(model.pipeline, per_class=per_class)
+        self.stdout.write(refusals.format_rates(rates))
 
     def score_datasets(self, metadata: dict, pipeline: object, options: dict) -> dict:
         """Return the scores on each --dataset, after saying what was skipped."""

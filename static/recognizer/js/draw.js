@@ -15,6 +15,7 @@
   // Below this, the model is right about half the time (measured on real
   // handwriting): such a guess is shown as a doubt, not an answer.
   const SURE_ENOUGH = 0.6;
+  const NOT_A_DIGIT = "not_a_digit"; // the API's label for a drawing that is none
   const MODEL_CHECK_MS = 10000;
   const UNREACHABLE = "The server cannot be reached. Check your connection.";
 
@@ -30,6 +31,7 @@
   const message = document.getElementById("message");
   const digitOutput = document.getElementById("digit");
   const confidenceOutput = document.getElementById("confidence");
+  const nearestOutput = document.getElementById("nearest");
   const bars = [...document.querySelectorAll("#bars li")];
   const feedback = document.getElementById("feedback");
   const feedbackButtons = [...feedback.querySelectorAll("button")];
@@ -217,6 +219,7 @@
     result.classList.remove("stale", "unsure");
     digitOutput.textContent = "?";
     confidenceOutput.textContent = "Draw a digit.";
+    nearestOutput.hidden = true;
     seenContext.clearRect(0, 0, seen.width, seen.height);
     feedback.dataset.shown = "false";
     for (const bar of bars) {
@@ -250,6 +253,7 @@
   }
 
   function verdict(prediction) {
+    if (prediction.not_a_digit) return "That doesn't look like a digit";
     const [first, second] = prediction.probabilities
       .map((probability, digit) => ({ probability, digit }))
       .sort((a, b) => b.probability - a.probability);
@@ -263,9 +267,12 @@
     shown = prediction;
     shownVersion = version;
     result.classList.remove("stale");
-    result.classList.toggle("unsure", prediction.confidence < SURE_ENOUGH);
-    digitOutput.textContent = String(prediction.digit);
+    result.classList.toggle("unsure", prediction.not_a_digit || prediction.confidence < SURE_ENOUGH);
+    // A refused drawing shows no digit; the nearest one only in small type.
+    digitOutput.textContent = prediction.not_a_digit ? "?" : String(prediction.digit);
     confidenceOutput.textContent = verdict(prediction);
+    nearestOutput.hidden = !prediction.not_a_digit;
+    nearestOutput.textContent = `Nearest digit: ${prediction.digit} (${percent(prediction.confidence)})`;
     prediction.probabilities.forEach((probability, digit) => {
       const bar = bars[digit];
       bar.classList.toggle("top", digit === prediction.digit);
@@ -384,13 +391,23 @@
 
   // Feedback ----------------------------------------------------------------
 
-  function labelText(digit, label) {
-    return label === digit ? "✓ right" : `✗ was ${label}`;
+  function labelText(prediction, label) {
+    if (label === NOT_A_DIGIT) return prediction.not_a_digit ? "✓ right" : "✗ not a digit";
+    return label === prediction.digit && !prediction.not_a_digit ? "✓ right" : `✗ was ${label}`;
+  }
+
+  function thanks(prediction, label) {
+    if (label === NOT_A_DIGIT) return "Thanks! Noted: it was not a digit.";
+    const asGuessed = label === prediction.digit && !prediction.not_a_digit;
+    return `Thanks! Noted: it was ${aDigit(label)}${asGuessed ? ", as guessed" : ""}.`;
   }
 
   async function sendFeedback(button) {
     const prediction = shown;
-    const label = button.dataset.label ? Number(button.dataset.label) : prediction.digit;
+    // "Yes" to a refusal says it was no digit indeed.
+    const guessed = prediction.not_a_digit ? NOT_A_DIGIT : prediction.digit;
+    const given = button.dataset.label;
+    const label = given ? (given === NOT_A_DIGIT ? given : Number(given)) : guessed;
     for (const each of feedbackButtons) each.disabled = true;
     let done;
     feedbackDone = new Promise((resolve) => {
@@ -408,13 +425,9 @@
       }
       if (replaceableId === prediction.id) replaceableId = null;
       const item = recentList.querySelector(`li[data-id="${prediction.id}"]`);
-      if (item) item.querySelector(".recent-label").textContent = labelText(prediction.digit, label);
+      if (item) item.querySelector(".recent-label").textContent = labelText(prediction, label);
       for (const each of feedbackButtons) each.setAttribute("aria-pressed", String(each === button));
-      showMessage(
-        label === prediction.digit
-          ? `Thanks! Noted: it was ${aDigit(label)}, as guessed.`
-          : `Thanks! Noted: it was ${aDigit(label)}.`,
-      );
+      showMessage(thanks(prediction, label));
     } catch {
       showMessage(UNREACHABLE, "error");
     } finally {
@@ -431,7 +444,9 @@
     const item = recentItem.content.firstElementChild.cloneNode(true);
     item.dataset.id = String(prediction.id);
     item.querySelector("img").src = image;
-    item.querySelector(".recent-guess strong").textContent = String(prediction.digit);
+    const guess = item.querySelector(".recent-guess");
+    if (prediction.not_a_digit) guess.innerHTML = "<strong>Not a digit</strong>";
+    else guess.querySelector("strong").textContent = String(prediction.digit);
     const replaced =
       replaces === null ? null : recentList.querySelector(`li[data-id="${replaces}"]`);
     if (replaced) replaced.replaceWith(item);
