@@ -183,6 +183,11 @@ class Prediction(models.Model):
         the person who drew it (page session or feedback token); staff may relabel."""
         return self.labeller == self.Labeller.STAFF and labeller != self.Labeller.STAFF
 
+    def label_final_reason(self) -> str:
+        """Return why the drawer may no longer change the label, for a person to read."""
+        given = self.get_label_display().lower()
+        return f"A reviewer has labelled this drawing as {given}; that label is final."
+
     @property
     def is_correct(self) -> bool | None:
         """Whether the guess was right, or None while nobody has said or when it was

@@ -238,11 +238,7 @@ def prediction_label(
     with transaction.atomic():
         locked = Prediction.objects.select_for_update().get(pk=prediction.pk)
         if locked.label_is_final_for(labeller):
-            raise PredictionKept(
-                f"A reviewer has labelled this drawing as {locked.label}; "
-                "that label is final and cannot be changed here.",
-                code="already_labelled",
-            )
+            raise PredictionKept(locked.label_final_reason(), code="already_labelled")
         staff_user = user if labeller == Prediction.Labeller.STAFF else None
         prediction.label = label
         prediction.labelled_at = None if label is None else now

@@ -258,3 +258,14 @@ class TestTheFeedbackAnswer:
         answer = post_from_page(page_browser, page_browser.prediction_id, {"label": 7}).json()
         assert answer["drawing_url"].startswith("http://testserver/")
         assert page_browser.get(answer["drawing_url"]).status_code == 200
+
+
+def test_a_reviewers_not_a_digit_is_final_in_words(staff_user):
+    made = predict_from_api()
+    staff_api(staff_user).post(feedback_url(made["id"]), {"label": "not_a_digit"}, format="json")
+    body = {"label": 7, "token": made["feedback_token"]}
+    response = APIClient().post(feedback_url(made["id"]), body, format="json")
+    answer = assert_error(response, 403, "already_labelled")
+    assert answer["detail"] == (
+        "A reviewer has labelled this drawing as not a digit; that label is final."
+    )

@@ -72,9 +72,5 @@ class MayCorrect(BasePermission):
         if labeller is None:
             return False
         if obj.label_is_final_for(labeller):
-            raise PermissionDenied(
-                f"A reviewer has labelled this drawing as {obj.label}; that label is final "
-                "and cannot be changed here.",
-                code="already_labelled",
-            )
+            raise PermissionDenied(obj.label_final_reason(), code="already_labelled")
         return True
