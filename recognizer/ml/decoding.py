@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
+from recognizer.ml.inkbox import extent, ink_box
+
 ALLOWED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 ALLOWED_MIME_TYPES = frozenset(ALLOWED_FORMATS.values()) | {"image/jpg"}
 
@@ -220,12 +222,11 @@ def grey_drawing(grey: Image.Image) -> Drawing:
             "light background (or a light digit on a dark one)."
         )
     ink = oriented(darkness)
-    strokes = ink >= INK_LEVEL
-    if float(ink.max() - ink.min()) < MIN_CONTRAST or not strokes.any():
+    # (8-bit shades are never exactly half ink: "above" is "at least".)
+    box = ink_box(ink, INK_LEVEL)
+    if float(ink.max() - ink.min()) < MIN_CONTRAST or box is None:
         raise EmptyDrawing("The drawing is empty: draw a digit first.")
-    rows, cols = np.flatnonzero(strokes.any(axis=1)), np.flatnonzero(strokes.any(axis=0))
-    extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
-    if extent < MIN_EXTENT * min(ink.shape):
+    if max(extent(box)) < MIN_EXTENT * min(ink.shape):
         raise DrawingTooSmall(
             "The drawing is too small to be a digit: draw it larger, filling most of the square."
         )
