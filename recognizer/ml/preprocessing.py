@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from statistics import NormalDist
 
 import numpy as np
+from PIL import Image
 from skimage import filters, measure, transform
+from skimage.transform import AffineTransform
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Tags
 
@@ -14,6 +16,7 @@ from recognizer.ml.inkbox import ink_box
 
 GRID = 8  # the default grid: 8x8, like load_digits' ``data``
 MAX_VALUE = 16.0  # load_digits counts 16 pixels per cell (4x4 blocks)
+REDUCE_TO = 2  # large images are first reduced to about twice work_size pixels a side
 _NORMAL = NormalDist()
 
 
@@ -97,6 +100,11 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
     def _work_mask(self, image: np.ndarray) -> np.ndarray | None:
         """Binary ink box at about ``work_size`` pixels on its longer side: the
         resolution is set in units of the digit's size, whatever the canvas size."""
+        # Reduce early (Pillow's block means, the cheapest): a canvas-sized
+        # drawing leaves every later step a few thousand pixels.
+        early = max(image.shape) // (REDUCE_TO * self.work_size)
+        if early > 1:
+            image = np.asarray(Image.fromarray(image, mode="F").reduce(early))
         peak = float(image.max()) if image.size else 0.0
         if not np.isfinite(peak) or peak < self.min_ink:  # blank (or not an image)
             return None
@@ -165,50 +173,41 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
         """Return the grid * grid features of one ink image."""
         n = int(self.grid)
         work = self._work_mask(image)
-        if work is None:
+        if work is None or not work.any():
             return np.zeros(n * n)
-        ys, xs = np.nonzero(work)
-        if ys.size == 0:
-            return np.zeros(n * n)
-        ys = ys + 0.5
-        xs = xs + 0.5
-        if self.deskew:
-            yc = ys - ys.mean()
-            var_y = float(yc @ yc)
-            if var_y > 0:
-                # Slant = cov(x, y) / var(y); shearing x by it makes the main
-                # axis vertical, as in the slant-corrected optdigits bitmaps.
-                xs = xs - (float(yc @ (xs - xs.mean())) / var_y) * yc
-        y0, y1 = ys.min() - 0.5, ys.max() + 0.5
-        x0, x1 = xs.min() - 0.5, xs.max() + 0.5
+        mask = work.astype(np.float32)
+        # Slant = cov(x, y) / var(y) from central moments ([rows, columns]):
+        # shearing x by it makes the main axis vertical, as in the optdigits bitmaps.
+        mu = measure.moments_central(mask, order=2)
+        slant = mu[1, 1] / mu[2, 0] if self.deskew and mu[2, 0] > 0 else 0.0
+        ys, xs = np.nonzero(mask)
+        centre_y = ys.mean()
+        sheared = xs - slant * (ys - centre_y)
+        # The sheared ink box, in pixel edges.
+        y0, y1 = ys.min(), ys.max() + 1.0
+        x0, x1 = sheared.min(), sheared.max() + 1.0
+        # Full height; the width stretched to the fixed box, but never more than
+        # max_stretch times the vertical scale: a plain "1" stays a narrow bar.
         scale_y = n / (y1 - y0)
-        # Stretch the width to the fixed box, but never more than max_stretch
-        # times the vertical scale: a plain "1" stays a narrow bar.
-        box = self.box_width * n / GRID
-        scale_x = min(box / (x1 - x0), self.max_stretch * scale_y)
-        r, r_share = _first_cell(((ys - y0) * scale_y), scale_y, n)
-        c, c_share = _first_cell((xs - (x0 + x1) / 2) * scale_x + n / 2, scale_x, n)
-        # Each pixel's area goes to the up to 2x2 cells it overlaps.
-        r_next, c_next = np.minimum(r + 1, n - 1), np.minimum(c + 1, n - 1)
-        index = np.concatenate([r * n + c, r * n + c_next, r_next * n + c, r_next * n + c_next])
-        weight = np.concatenate(
-            [
-                r_share * c_share,
-                r_share * (1 - c_share),
-                (1 - r_share) * c_share,
-                (1 - r_share) * (1 - c_share),
-            ]
+        scale_x = min(self.box_width * n / GRID / (x1 - x0), self.max_stretch * scale_y)
+        # One warp draws the box at `fine` pixels a cell (about the working
+        # resolution), then cell means count the ink, 0..16 like load_digits.
+        fine = max(1, -(-self.work_size // n))
+        to_cells = (
+            AffineTransform(translation=(0.5, -centre_y))
+            + AffineTransform(matrix=np.array([[1.0, -slant, 0.0], [0.0, 1.0, 0.0], [0, 0, 1]]))
+            + AffineTransform(translation=(-(x0 + x1) / 2, centre_y + 0.5 - y0))
+            + AffineTransform(scale=(scale_x * fine, scale_y * fine))
+            + AffineTransform(translation=(n * fine / 2 - 0.5, -0.5))
         )
-        coverage = np.bincount(index, weights=weight, minlength=n * n)
-        # Each working pixel covers scale_x * scale_y of a cell.
-        return np.minimum(coverage * (scale_x * scale_y * MAX_VALUE), MAX_VALUE)
-
-
-def _first_cell(centre: np.ndarray, size: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """First cell that pixels of ``size`` (in cells, <= 1) centred at ``centre``
-    overlap, and the share of the pixel inside it (the rest is in the next cell):
-    area-exact binning, so a sub-cell shift changes the features smoothly."""
-    low = centre - size / 2
-    first = np.floor(low)
-    share = np.clip((first + 1 - low) / size, 0.0, 1.0)
-    return np.clip(first, 0, n - 1).astype(np.intp), share
+        drawn = transform.warp(
+            mask,
+            to_cells.inverse,
+            output_shape=(n * fine, n * fine),
+            order=1,
+            mode="constant",
+            cval=0.0,
+            preserve_range=True,
+        )
+        cells = transform.downscale_local_mean(drawn, (fine, fine))
+        return np.minimum(cells.ravel() * MAX_VALUE, MAX_VALUE).astype(np.float64)
