@@ -16,6 +16,10 @@ from recognizer.ml.inkbox import ink_box
 
 GRID = 8  # the default grid: 8x8, like load_digits' ``data``
 MAX_VALUE = 16.0  # load_digits counts 16 pixels per cell (4x4 blocks)
+# The features recipe's version, recorded in every model: a model learnt from
+# another recipe's features is refused (1: the hand-built matrices, before
+# scikit-image).
+RECIPE = 2
 REDUCE_TO = 2  # large images are first reduced to about twice work_size pixels a side
 _NORMAL = NormalDist()
 

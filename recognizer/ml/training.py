@@ -28,7 +28,7 @@ from recognizer.ml.augmentation import Augmenter, render_large
 from recognizer.ml.datasets import HELD_OUT, Source
 from recognizer.ml.ensemble import MLPEnsemble
 from recognizer.ml.listings import DIGITS_SPLIT_SEED, DIGITS_TEST_SHARE, Problem
-from recognizer.ml.preprocessing import GRID, DigitFeatures
+from recognizer.ml.preprocessing import GRID, RECIPE, DigitFeatures
 
 DEFAULT_FACTOR = 20  # distorted copies per load_digits training image: the full setting
 FAST_FACTOR = 1  # with FAST_CLASSIFIER: a few seconds, for tests
@@ -148,6 +148,7 @@ def describe(pipeline: Pipeline, *, factor: int, held_out: float, seed: int) -> 
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "libraries": artifacts.library_versions(),
         "format": artifacts.FORMAT,
+        "recipe": RECIPE,
     }
 
 
