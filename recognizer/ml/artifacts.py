@@ -20,8 +20,10 @@ import sklearn
 from recognizer.ml.preprocessing import RECIPE
 
 # Raised whenever a new pipeline could not run an older artifact's pickled
-# steps (3: the ensemble learns its temperature in fit).
-FORMAT = 3
+# steps, or an older server must not run a new one (3: the ensemble learns its
+# temperature in fit; 4: the features recipe records its version, and servers
+# from before it, which do not check it, refuse these models by their format).
+FORMAT = 4
 # The libraries whose versions must match for a pickled pipeline to load and
 # behave as it did when trained.
 PINNED_LIBRARIES = ("scikit-learn", "numpy")
