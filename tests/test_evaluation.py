@@ -4,15 +4,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from recognizer.ml.evaluation import (
-    calibration,
-    canvas_png,
-    contact_sheet,
-    drawn_large_set,
-    enlarge,
-    evaluate,
-    format_scores,
-)
+from recognizer.ml.calibration import calibration
+from recognizer.ml.canvas import canvas_png, enlarge
+from recognizer.ml.contact_sheets import contact_sheet
+from recognizer.ml.evaluation import drawn_large_set, evaluate
+from recognizer.ml.score_tables import format_scores
 from tests.drawings import decode_png
 
 
