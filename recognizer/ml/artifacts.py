@@ -15,6 +15,7 @@ import joblib
 import numpy as np
 import PIL
 import scipy
+import skimage
 import sklearn
 
 from recognizer.ml.preprocessing import RECIPE
@@ -40,6 +41,7 @@ def library_versions() -> dict[str, str]:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "scikit-learn": sklearn.__version__,
+        "scikit-image": skimage.__version__,
         "pillow": PIL.__version__,
     }
 
