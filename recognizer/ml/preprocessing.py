@@ -217,9 +217,10 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
             )
             + np.array([[0.0, 0.0, n * fine / 2 - 0.5], [0.0, 0.0, -0.5], [0.0, 0.0, 0.0]])
         )
+        # Its inverse as a matrix: warp's fast path, without building a transform.
         drawn = transform.warp(
             mask,
-            to_cells.inverse,
+            np.linalg.inv(to_cells.params),
             output_shape=(n * fine, n * fine),
             order=1,
             mode="constant",
