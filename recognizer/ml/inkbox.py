@@ -17,19 +17,23 @@ def ink_box(ink: np.ndarray, level: float, *, min_part: float = 0.0) -> Box | No
     would otherwise stretch the box.
     """
     mask = ink > level
+    rows = np.flatnonzero(mask.any(axis=1))
+    if not rows.size:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
     if min_part > 0:
-        parts = measure.label(mask, connectivity=2)
+        # Labelled within the box of all the ink: the same parts, fewer pixels.
+        top, left = rows[0], cols[0]
+        parts = measure.label(mask[top : rows[-1] + 1, left : cols[-1] + 1], connectivity=2)
         sizes = np.bincount(parts.ravel())
         if len(sizes) > 2:  # paper and more than one part
             sizes[0] = 0
             keep = sizes >= min_part * sizes.sum()
             keep[np.argmax(sizes)] = True
             keep[0] = False
-            mask = keep[parts]
-    rows = np.flatnonzero(mask.any(axis=1))
-    if not rows.size:
-        return None
-    cols = np.flatnonzero(mask.any(axis=0))
+            kept = keep[parts]
+            rows = top + np.flatnonzero(kept.any(axis=1))
+            cols = left + np.flatnonzero(kept.any(axis=0))
     return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
