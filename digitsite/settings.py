@@ -171,6 +171,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Trained model artifacts; the recognizer never unpickles anything from elsewhere.
 MODEL_DIR = project_path("MODEL_DIR", "var/models")
+# Where `--dataset openml:NAME` keeps what it downloads (scikit-learn's fetch_openml cache).
+OPENML_DATA_HOME = project_path("OPENML_DATA_HOME", "var/openml")
 # How often each process looks which model version is in service.
 MODEL_RECHECK_SECONDS = env.float("MODEL_RECHECK_SECONDS", default=1.0)
 

@@ -129,6 +129,7 @@ def load(row: ModelVersion) -> LoadedModel:
         sha256=row.sha256,
         libraries=row.libraries,
         format=row.metadata.get("format", 1),
+        recipe=artifacts.recipe_of(row.metadata),
     )
     return LoadedModel(version=row.version, pipeline=pipeline, metadata=row.metadata)
 

@@ -206,7 +206,9 @@ def require_usable(model_version: ModelVersion, purpose: str) -> None:
 def usable_reason(model_version: ModelVersion) -> str:
     """Return why this code cannot run a version ("" if it can)."""
     return artifacts.unusable(
-        libraries=model_version.libraries, format=model_version.metadata.get("format", 1)
+        libraries=model_version.libraries,
+        format=model_version.metadata.get("format", 1),
+        recipe=artifacts.recipe_of(model_version.metadata),
     )
 
 

@@ -86,6 +86,7 @@ def open_file_source(spec: SourceSpec, *, progress: Stage) -> Source:
         spec,
         max_side=settings.MAX_IMAGE_SIDE,
         progress=lambda done, total: progress(f"list:{spec}", done, total),
+        data_home=settings.OPENML_DATA_HOME,
     )
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from recognizer.ml import artifacts, training
+from recognizer.ml.preprocessing import RECIPE
 
 
 @pytest.fixture
@@ -20,6 +21,7 @@ def load(data: bytes, **changes: object) -> object:
         "sha256": hashlib.sha256(data).hexdigest(),
         "libraries": artifacts.library_versions(),
         "format": artifacts.FORMAT,
+        "recipe": RECIPE,
         **changes,
     }
     return artifacts.deserialize(data, **checks)
@@ -41,8 +43,9 @@ def test_the_same_model_gives_the_same_bytes(training_result, data):
         ({"sha256": "0" * 64}, "does not match its recorded SHA-256"),
         ({"format": artifacts.FORMAT - 1}, r"older version of this project.*train_model"),
         ({"libraries": {"scikit-learn": "0.24.2", "numpy": "1.19.0"}}, "scikit-learn 0.24.2"),
+        ({"recipe": RECIPE - 1}, rf"features of recipe {RECIPE - 1}.*train_model"),
     ],
-    ids=["changed bytes", "older design", "other libraries"],
+    ids=["changed bytes", "older design", "other libraries", "other features recipe"],
 )
 def test_what_may_not_run_here_is_never_unpickled(data, changes, message):
     with (

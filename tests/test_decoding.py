@@ -60,16 +60,25 @@ class TestParseDataURI:
 class TestDecodeDrawing:
     def test_transparent_canvas_becomes_ink_on_white_paper(self):
         drawing = decoding.decode_drawing(png_bytes(canvas_image(ONE)), max_side=MAX_SIDE)
-        assert drawing.ink.shape == (280, 280)
+        assert drawing.ink.shape == (140, 140)  # 2x2 block means of the 280x280 canvas
         assert drawing.ink.dtype == np.float32
-        assert drawing.ink[140, 140] == pytest.approx(1.0)  # on the stroke
-        assert drawing.ink[10, 10] == pytest.approx(0.0)  # transparent corner is paper
+        assert drawing.ink[70, 70] == pytest.approx(1.0)  # on the stroke
+        assert drawing.ink[5, 5] == pytest.approx(0.0)  # transparent corner is paper
         assert drawing.image.mode == "L"
+        assert drawing.image.size == (280, 280)  # the stored picture keeps every pixel
         assert drawing.image.getpixel((10, 10)) == 255
+
+    @pytest.mark.parametrize("side", [100, 255, 256, 560, 1000])
+    def test_large_pictures_give_ink_of_a_bounded_size(self, side):
+        image = canvas_image(ONE).resize((side, side))
+        drawing = decoding.decode_drawing(png_bytes(image), max_side=2048)
+        assert max(drawing.ink.shape) < 2 * decoding.INK_SIDE
+        assert max(drawing.ink.shape) >= min(side, decoding.INK_SIDE)
+        assert drawing.image.size == (side, side)
 
     def test_anti_aliased_edges_become_partial_ink(self):
         drawing = decoding.decode_drawing(png_bytes(canvas_image(ONE)), max_side=MAX_SIDE)
-        edge = drawing.ink[140, 125:135]
+        edge = drawing.ink[70, 60:68]
         assert ((edge > 0.05) & (edge < 0.95)).any()
 
     def test_white_background_gives_the_same_ink(self):
@@ -82,14 +91,14 @@ class TestDecodeDrawing:
     def test_light_ink_on_dark_background_is_inverted(self):
         image = canvas_image(ONE, background=(0, 0, 0, 255), ink=(255, 255, 255, 255))
         drawing = decoding.decode_drawing(png_bytes(image), max_side=MAX_SIDE)
-        assert drawing.ink[140, 140] == pytest.approx(1.0)
-        assert drawing.ink[10, 10] == pytest.approx(0.0)
+        assert drawing.ink[70, 70] == pytest.approx(1.0)
+        assert drawing.ink[5, 5] == pytest.approx(0.0)
 
     @pytest.mark.parametrize("format", ["JPEG", "WEBP"])
     def test_jpeg_and_webp_are_accepted(self, format):
         image = canvas_image(ONE, background=(255, 255, 255, 255)).convert("RGB")
         drawing = decoding.decode_drawing(encoded(image, format), max_side=MAX_SIDE)
-        assert drawing.ink[140, 140] > 0.8
+        assert drawing.ink[70, 70] > 0.8
 
     @pytest.mark.parametrize(
         "image",
@@ -161,8 +170,8 @@ class TestPolarity:
     )
     def test_ink_of_any_colour_on_transparency_is_ink(self, ink):
         drawing = decoding.decode_drawing(png_bytes(canvas_image(ONE, ink=ink)), max_side=MAX_SIDE)
-        assert drawing.ink[140, 140] > 0.6  # on the stroke
-        assert drawing.ink[10, 10] == pytest.approx(0.0)  # transparent corner is paper
+        assert drawing.ink[70, 70] > 0.6  # on the stroke
+        assert drawing.ink[5, 5] == pytest.approx(0.0)  # transparent corner is paper
 
     def test_white_and_black_ink_on_transparency_give_the_same_ink(self):
         black = decoding.decode_drawing(png_bytes(canvas_image(ONE)), max_side=MAX_SIDE)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from rest_framework.test import APIClient
 
-from recognizer.ml import artifacts, evaluation, training
+from recognizer.ml import artifacts, canvas, evaluation, training
 from recognizer.ml.synthetic import synthetic_digit_sets
 from tests.conftest import register
 from tests.drawings import ONE, SEVEN, ZERO, canvas_image, decode_png, png_bytes
@@ -47,7 +47,7 @@ def accuracy_through_the_api(pngs: list[bytes], labels: np.ndarray) -> float:
 @pytest.mark.parametrize("upscaling", ["nearest", "bilinear"])
 def test_the_held_out_load_digits_drawn_large_are_recognised_through_the_api(full_model, upscaling):
     _, images, _, labels = training.digits_split()
-    pngs = [evaluation.canvas_png(evaluation.enlarge(image, upscaling)) for image in images]
+    pngs = [canvas.canvas_png(canvas.enlarge(image, upscaling)) for image in images]
     accuracy = accuracy_through_the_api(pngs, labels)
     print(f"load_digits test split drawn large ({upscaling}) through the API: {accuracy:.2%}")
     assert accuracy >= 0.98

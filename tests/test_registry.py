@@ -64,8 +64,9 @@ def test_the_first_version_has_nothing_to_roll_back_to(model_in_service):
     [
         ({"libraries": {"scikit-learn": "0.24.2", "numpy": "1.19.0"}}, "scikit-learn 0.24.2"),
         ({"metadata": {"format": 2}}, "older version of this project"),
+        ({"metadata": {"format": artifacts.FORMAT, "recipe": 1}}, "features of recipe 1"),
     ],
-    ids=["other libraries", "older design"],
+    ids=["other libraries", "older design", "features of the recipe before scikit-image"],
 )
 def test_a_version_that_cannot_run_here_is_not_put_in_service(
     model_in_service, other_version, change, message

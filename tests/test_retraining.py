@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from recognizer import retraining
+from recognizer.ml.preprocessing import RECIPE
 from recognizer.models import ModelVersion, Prediction
 from tests.drawings import SEVEN, THREE, drawing_data_uri, jittered, mirrored
 
@@ -152,6 +153,19 @@ def test_train_if_missing_replaces_a_model_of_an_older_design(model_in_service):
     assert "put in service" in output
     assert active_version() != old
     assert guess(APIClient(), unusual_drawings(2, seed=7)[0][0])["model_version"] != old
+
+
+def test_train_if_missing_replaces_a_model_of_the_recipe_before_scikit_image(model_in_service):
+    """What `make run` and `make serve` do after an upgrade that changed the features."""
+    old = active_version()
+    metadata = ModelVersion.objects.get(version=old).metadata
+    ModelVersion.objects.filter(version=old).update(metadata={**metadata, "recipe": 1})
+
+    output = train("--if-missing")
+    assert "features of recipe 1" in output
+    assert "put in service" in output
+    assert active_version() != old
+    assert ModelVersion.objects.get(role=ModelVersion.Role.IN_SERVICE).metadata["recipe"] == RECIPE
 
 
 @pytest.mark.parametrize(

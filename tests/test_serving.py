@@ -142,3 +142,22 @@ def test_a_served_model_keeps_serving_if_a_broken_one_is_activated(model_in_serv
     registry.model_version_activate(version=other_version.version, via="tests")
     clock.now += 1.5
     assert service.in_service().version == model_in_service.version
+
+
+def test_a_model_of_another_features_recipe_is_refused_and_the_served_one_keeps_serving(
+    model_in_service, other_version, caplog
+):
+    clock = FakeClock()
+    service = ModelService(recheck_seconds=1.0, clock=clock)
+    assert service.in_service().version == model_in_service.version
+    # Put in service behind the registry's back, as another server of an older release would.
+    ModelVersion.objects.filter(pk=model_in_service.pk).update(role="")
+    ModelVersion.objects.filter(pk=other_version.pk).update(
+        role=ModelVersion.Role.IN_SERVICE, metadata={**other_version.metadata, "recipe": 1}
+    )
+    clock.now += 1.5
+    with mock.patch("recognizer.ml.artifacts.joblib.load") as unpickle:
+        assert service.in_service().version == model_in_service.version
+    unpickle.assert_not_called()
+    assert "features of recipe 1" in caplog.text
+    assert "train_model" in caplog.text

@@ -15,11 +15,16 @@ import joblib
 import numpy as np
 import PIL
 import scipy
+import skimage
 import sklearn
 
+from recognizer.ml.preprocessing import RECIPE
+
 # Raised whenever a new pipeline could not run an older artifact's pickled
-# steps (3: the ensemble learns its temperature in fit).
-FORMAT = 3
+# steps, or an older server must not run a new one (3: the ensemble learns its
+# temperature in fit; 4: the features recipe records its version, and servers
+# from before it, which do not check it, refuse these models by their format).
+FORMAT = 4
 # The libraries whose versions must match for a pickled pipeline to load and
 # behave as it did when trained.
 PINNED_LIBRARIES = ("scikit-learn", "numpy")
@@ -36,6 +41,7 @@ def library_versions() -> dict[str, str]:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "scikit-learn": sklearn.__version__,
+        "scikit-image": skimage.__version__,
         "pillow": PIL.__version__,
     }
 
@@ -53,15 +59,26 @@ def incompatible_libraries(recorded: dict) -> str:
     return "it was trained with " + ", ".join(differences) + "; train it again here."
 
 
-def unusable(*, libraries: dict, format: int) -> str:
-    """Return why a pipeline written with this format and these libraries cannot run
-    here ("" if it can)."""
+def unusable(*, libraries: dict, format: int, recipe: int) -> str:
+    """Return why a pipeline written with this format, features recipe and these
+    libraries cannot run here ("" if it can)."""
     if format != FORMAT:
         return (
             "it was trained by an older version of this project; train a new one with "
             "`python manage.py train_model`."
         )
+    if recipe != RECIPE:
+        return (
+            f"it learnt from features of recipe {recipe} and this server computes recipe "
+            f"{RECIPE}; train a new one here with `python manage.py train_model`."
+        )
     return incompatible_libraries(libraries)
+
+
+def recipe_of(metadata: dict) -> int:
+    """Return the features recipe a model's metadata records (1: models from before
+    recipes were recorded)."""
+    return metadata.get("recipe", 1)
 
 
 def serialize(pipeline: object) -> bytes:
@@ -71,14 +88,16 @@ def serialize(pipeline: object) -> bytes:
     return buffer.getvalue()
 
 
-def deserialize(data: bytes, *, version: str, sha256: str, libraries: dict, format: int) -> object:
+def deserialize(
+    data: bytes, *, version: str, sha256: str, libraries: dict, format: int, recipe: int
+) -> object:
     """Return the pipeline pickled in `data`, after checking that it may be unpickled."""
     if hashlib.sha256(data).hexdigest() != sha256:
         raise ArtifactError(
             f"The file of model {version} does not match its recorded SHA-256; "
             "it was changed or damaged after training and will not be loaded."
         )
-    reason = unusable(libraries=libraries, format=format)
+    reason = unusable(libraries=libraries, format=format, recipe=recipe)
     if reason:
         raise ArtifactError(f"Model {version} will not be loaded: {reason}")
     try:

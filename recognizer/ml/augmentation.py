@@ -15,8 +15,9 @@ from functools import lru_cache
 
 import numpy as np
 from PIL import Image
-from scipy.ndimage import map_coordinates
+from skimage.transform import AffineTransform, warp
 
+from recognizer.ml.inkbox import extent, ink_box
 from recognizer.ml.preprocessing import DigitFeatures
 
 RENDER = 32  # the 8x8 images are redrawn at 32x32, the optdigits bitmap size
@@ -54,15 +55,13 @@ def place_on_padded(ink: np.ndarray) -> np.ndarray:
     load_digits image, and centred. A blank image gives a blank square."""
     ink = np.asarray(ink, dtype=np.float32)
     canvas = np.zeros((PADDED_SIDE, PADDED_SIDE), dtype=np.float32)
-    inked = ink > BOX_LEVEL * ink.max(initial=0.0)
-    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
-    if not len(rows):
+    box = ink_box(ink, BOX_LEVEL * ink.max(initial=0.0))
+    if box is None:
         return canvas
+    rows, cols = box
+    scale = RENDER / max(extent(box))
     # One pixel of margin keeps the anti-aliased edge of the strokes.
-    top, bottom = max(rows[0] - 1, 0), min(rows[-1] + 2, ink.shape[0])
-    left, right = max(cols[0] - 1, 0), min(cols[-1] + 2, ink.shape[1])
-    box = ink[top:bottom, left:right]
-    scale = RENDER / max(rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0])
+    box = ink[max(rows.start - 1, 0) : rows.stop + 1, max(cols.start - 1, 0) : cols.stop + 1]
     height = min(max(round(box.shape[0] * scale), 1), PADDED_SIDE)
     width = min(max(round(box.shape[1] * scale), 1), PADDED_SIDE)
     resized = Image.fromarray(box, mode="F").resize((width, height), Image.Resampling.BILINEAR)
@@ -71,11 +70,9 @@ def place_on_padded(ink: np.ndarray) -> np.ndarray:
     return canvas
 
 
-# Output pixel coordinates relative to the square's centre, (x, y) rows: shared
-# by every distortion.
+# The padded square's centre, about which the distortions turn and scale.
 _CENTRE = (PADDED_SIDE - 1) / 2
-_AXIS = np.arange(PADDED_SIDE)
-_GRID = np.stack(np.meshgrid(_AXIS, _AXIS)).reshape(2, -1) - _CENTRE
+_TO_CENTRE = AffineTransform(translation=(-_CENTRE, -_CENTRE))
 
 
 @lru_cache(maxsize=8)
@@ -88,26 +85,41 @@ def _smooth_basis(n: int, spacing: float) -> np.ndarray:
     return basis
 
 
+def _bend(rng: np.random.Generator, d: Distortion) -> np.ndarray:
+    """Return a smooth random displacement of RMS ``d.elastic_rms``: its (x, y)
+    components at [:, row, column] of the padded square."""
+    basis = _smooth_basis(PADDED_SIDE, d.elastic_sigma)
+    noise = rng.standard_normal((2, basis.shape[1], basis.shape[1]))
+    field = basis @ noise @ basis.T
+    return field * (d.elastic_rms / (field.std() + 1e-12))
+
+
 def distort(image: np.ndarray, rng: np.random.Generator, d: Distortion) -> np.ndarray:
     """One random affine + elastic distortion and a stroke-width change of a padded redraw."""
     theta = np.deg2rad(rng.uniform(-d.rotation_deg, d.rotation_deg))
     shear = rng.uniform(-d.shear, d.shear)
     size = 1.0 + rng.uniform(-d.scale, d.scale)
     aspect = 1.0 + rng.uniform(-d.aspect, d.aspect)
-    shift = rng.uniform(-d.shift, d.shift, size=(2, 1))
-    cos, sin = np.cos(theta), np.sin(theta)
-    # Forward map (x, y): scale with aspect, shear, rotate; sample through its inverse.
-    forward = np.array([[cos, -sin], [sin, cos]]) @ np.array([[1.0, shear], [0.0, 1.0]])
-    forward = forward @ np.diag([size * aspect, size])
-    src = np.linalg.inv(forward) @ (_GRID - shift) + _CENTRE
-    if d.elastic_rms > 0:
-        basis = _smooth_basis(PADDED_SIDE, d.elastic_sigma)
-        noise = rng.standard_normal((2, basis.shape[1], basis.shape[1]))
-        field = (basis @ noise @ basis.T).reshape(2, -1)
-        src += field * (d.elastic_rms / (field.std() + 1e-12))
-    warped = map_coordinates(
-        image, src[::-1].reshape(2, PADDED_SIDE, PADDED_SIDE), order=1, cval=0.0
+    shift = rng.uniform(-d.shift, d.shift, size=2)
+    # Scale (with aspect), shear, rotate about the centre, then shift.
+    affine = (
+        _TO_CENTRE
+        + AffineTransform(scale=(size * aspect, size))
+        + AffineTransform(matrix=np.array([[1.0, shear, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
+        + AffineTransform(rotation=theta)
+        + AffineTransform(translation=_CENTRE + shift)
     )
+    bend = _bend(rng, d) if d.elastic_rms > 0 else None
+
+    def source(coords: np.ndarray) -> np.ndarray:
+        """Return where each output (x, y) pixel is sampled: the affine map's inverse, bent."""
+        sampled = affine.inverse(coords)
+        if bend is None:
+            return sampled
+        x, y = np.rint(coords).astype(np.intp).T
+        return sampled + bend[:, y, x].T
+
+    warped = warp(image, source, order=1, mode="constant", cval=0.0, preserve_range=True)
     # Mapping a random level to 0.5 (paper and full ink unchanged) moves the
     # preprocessing's binarisation threshold: strokes get thicker or thinner.
     level = rng.uniform(*d.threshold)

@@ -2,7 +2,8 @@
 
 A SOURCE is ``digits`` (scikit-learn's), ``history`` (the app's labelled
 drawings: read by the app, see `memory_source`), ``folder:PATH``,
-``idx:IMAGES,LABELS`` or ``csv:PATH`` (see `dataset_files`). A source is
+``idx:IMAGES,LABELS``, ``csv:PATH`` (see `dataset_files`) or ``openml:NAME``
+(see `openml_source`). A source is
 listed without decoding its images (`featurising` decodes them a batch at a
 time). Bad files and rows are skipped as `Problem`s that name them; only a
 source that cannot be used at all (a malformed SOURCE, a missing path) or a
@@ -17,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from recognizer.ml import dataset_files, defaults, listings
+from recognizer.ml import dataset_files, defaults, listings, openml_source
 from recognizer.ml.listings import FileProblem, Listing, Problem
 
-KINDS = ("digits", "history", "folder", "idx", "csv")
-IMPORTED = ("folder", "idx", "csv")  # read from files: held out and distorted by data size
-SPEC_HELP = "use digits, history, folder:PATH, idx:IMAGES,LABELS or csv:PATH"
+KINDS = ("digits", "history", "folder", "idx", "csv", "openml")
+# Read from files or downloaded: held out and distorted by data size.
+IMPORTED = ("folder", "idx", "csv", "openml")
+SPEC_HELP = "use digits, history, folder:PATH, idx:IMAGES,LABELS, csv:PATH or openml:NAME"
 HELD_OUT = 0.1  # share of each imported source kept out of training
 SPLIT_SEED = 0
 # Distorted copies help small sets, not large ones: augment up to about this many rows,
@@ -40,12 +42,16 @@ class DatasetError(ValueError):
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """A parsed SOURCE: its kind and its paths (none for ``digits`` and ``history``)."""
+    """A parsed SOURCE: its kind and its paths (none for ``digits`` and ``history``),
+    or the name of an ``openml`` data set."""
 
     kind: str
     paths: tuple[Path, ...] = ()
+    name: str = ""
 
     def __str__(self) -> str:
+        if self.name:
+            return f"{self.kind}:{self.name}"
         if not self.paths:
             return self.kind
         return f"{self.kind}:" + ",".join(str(path) for path in self.paths)
@@ -86,6 +92,10 @@ def parse_source(text: str) -> SourceSpec:
         return SourceSpec(kind)
     if kind not in KINDS or not colon:
         raise DatasetError(f"{text!r} is not a data set: {SPEC_HELP}")
+    if kind == "openml":
+        if not rest.strip():
+            raise DatasetError(f"{text!r}: a data set name is missing after openml:")
+        return SourceSpec(kind, name=rest.strip())
     parts = [part.strip() for part in rest.split(",")] if kind == "idx" else [rest.strip()]
     if kind == "idx" and len(parts) != 2:
         raise DatasetError(f"{text!r}: idx takes two paths, IMAGES,LABELS")
@@ -104,13 +114,18 @@ def parse_sources(texts: Sequence[str]) -> list[SourceSpec]:
 
 
 def open_source(
-    spec: SourceSpec, *, max_side: int = defaults.MAX_IMAGE_SIDE, progress: Progress | None = None
+    spec: SourceSpec,
+    *,
+    max_side: int = defaults.MAX_IMAGE_SIDE,
+    progress: Progress | None = None,
+    data_home: Path | None = None,
 ) -> Source:
     """Return the listed source; a file that is unusable as a whole becomes its one Problem.
 
-    Raises DatasetError for a path that does not exist, and for ``history``,
-    which only the app can read (it passes the drawings to `memory_source`).
-    ``progress(done, total)`` follows the slow part of listing a folder.
+    Raises DatasetError for a path that does not exist, an OpenML data set that
+    cannot be fetched, and for ``history``, which only the app can read (it
+    passes the drawings to `memory_source`). ``progress(done, total)`` follows
+    the slow part of listing a folder; ``data_home`` is OpenML's cache folder.
     """
     for path in spec.paths:
         if not path.exists():
@@ -124,11 +139,16 @@ def open_source(
         ),
         "idx": lambda: dataset_files.read_idx(*spec.paths, max_side=max_side),
         "csv": lambda: dataset_files.read_csv(spec.paths[0]),
+        "openml": lambda: openml_source.read_openml(spec.name, data_home=data_home),
     }
     if spec.kind not in readers:
         raise DatasetError(f"{spec}: read by the app, then given to memory_source()")
+    if spec.kind == "openml" and data_home is None:
+        raise DatasetError(f"{spec}: no cache folder given for OpenML data sets")
     try:
         return Source(spec, readers[spec.kind]())
+    except openml_source.OpenMLError as error:
+        raise DatasetError(str(error)) from None
     except (FileProblem, OSError) as error:
         problem = (
             error.problem if isinstance(error, FileProblem) else Problem(str(spec), str(error))

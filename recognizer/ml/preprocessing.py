@@ -3,93 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
-from scipy.ndimage import label
+from PIL import Image
+from skimage import filters, measure, transform
+from skimage.transform import AffineTransform
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Tags
 
+from recognizer.ml.inkbox import ink_box
+
 GRID = 8  # the default grid: 8x8, like load_digits' ``data``
 MAX_VALUE = 16.0  # load_digits counts 16 pixels per cell (4x4 blocks)
-_EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
+# The features recipe's version, recorded in every model: a model learnt from
+# another recipe's features is refused (1: the hand-built matrices, before
+# scikit-image).
+RECIPE = 2
+REDUCE_TO = 2  # large images are first reduced to about twice work_size pixels a side
 _NORMAL = NormalDist()
 
 
-@lru_cache(maxsize=512)
-def upsample_matrix(n_in: int, factor: int) -> np.ndarray:
-    """(n_in * factor, n_in) weights of a bilinear upsampling (pixel centres aligned).
-
-    Resizing an image by it is two small matrix products; cached because small
-    inputs come in few shapes (all training images are 8x8).
-    """
-    centres = (np.arange(n_in * factor) + 0.5) / factor - 0.5
-    dist = np.abs(np.arange(n_in)[None, :] - np.clip(centres, 0, n_in - 1)[:, None])
-    weights = np.maximum(0.0, 1.0 - dist).astype(np.float32)
-    weights.flags.writeable = False
-    return weights
-
-
-@lru_cache(maxsize=64)
-def _blur_band(sigma: float, size: int) -> np.ndarray:
-    """(size + 2 * pad, size) banded weights of a Gaussian blur with zero padding."""
-    pad = int(np.ceil(3 * sigma))
-    kernel = np.exp(-0.5 * (np.arange(-pad, pad + 1) / sigma) ** 2)
-    kernel /= kernel.sum()
-    weights = np.zeros((size + 2 * pad, size), dtype=np.float32)
-    cols = np.arange(size)
-    for offset, value in enumerate(kernel):
-        weights[cols + offset, cols] = value
-    weights.flags.writeable = False
-    return weights
-
-
-def blur_matrix(n_in: int, sigma: float) -> np.ndarray:
-    """(n_in + 2 * pad, n_in) weights of a Gaussian blur; the output grows by the
-    blur's reach on each side, so no ink is cut off.
-
-    Sigma is rounded to 0.05 px so that a few cached bands serve every size:
-    the top-left block of a larger band is the band of a smaller size.
-    """
-    sigma = max(round(sigma * 20) / 20, 0.05)
-    size = max(128, 1 << (n_in - 1).bit_length())
-    pad = int(np.ceil(3 * sigma))
-    return _blur_band(sigma, size)[: n_in + 2 * pad, :n_in]
+def block_means(image: np.ndarray, step: int) -> np.ndarray:
+    """Return the means of step x step blocks (those cut by the far edges: of their
+    pixels inside): Pillow's reduce, many times cheaper than scikit-image's
+    downscale_local_mean on a drawing this size."""
+    return np.asarray(Image.fromarray(image, mode="F").reduce(step))
 
 
 def _stroke_width(mask: np.ndarray) -> float:
-    """Mean stroke width in pixels: 2 x area / perimeter, the perimeter counted
-    as pixel-edge crossings along 4 directions (Crofton's formula), which is
-    nearly unbiased for strokes at any angle."""
-    crossings = (
-        np.count_nonzero(mask[:, 1:] != mask[:, :-1])
-        + np.count_nonzero(mask[1:] != mask[:-1])
-        + (
-            np.count_nonzero(mask[1:, 1:] != mask[:-1, :-1])
-            + np.count_nonzero(mask[1:, :-1] != mask[:-1, 1:])
-        )
-        / np.sqrt(2)
-    )
-    perimeter = np.pi / 8 * crossings
+    """Return the mean stroke width in pixels: 2 x area / perimeter (Crofton's
+    perimeter is nearly unbiased for strokes at any angle)."""
+    perimeter = measure.perimeter_crofton(mask, directions=4)
     return 2.0 * np.count_nonzero(mask) / max(perimeter, 1.0)
-
-
-def _block_mean(image: np.ndarray, step: int) -> np.ndarray:
-    """Means of step x step blocks (zero-padded at the far edges), as a few
-    strided additions: much faster than reshaping and reducing two axes."""
-    h, w = -(-image.shape[0] // step) * step, -(-image.shape[1] // step) * step
-    if (h, w) != image.shape:
-        padded = np.zeros((h, w), dtype=np.float32)
-        padded[: image.shape[0], : image.shape[1]] = image
-        image = padded
-    rows = image[0::step].astype(np.float32)
-    for k in range(1, step):
-        rows += image[k::step]
-    out = rows[:, 0::step].copy()
-    for k in range(1, step):
-        out += rows[:, k::step]
-    return out * np.float32(1.0 / (step * step))
 
 
 class DigitFeatures(BaseEstimator, TransformerMixin):
@@ -165,43 +111,59 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
     def _work_mask(self, image: np.ndarray) -> np.ndarray | None:
         """Binary ink box at about ``work_size`` pixels on its longer side: the
         resolution is set in units of the digit's size, whatever the canvas size."""
+        # Reduce early (Pillow's block means, the cheapest): a canvas-sized
+        # drawing leaves every later step a few thousand pixels.
+        early = max(image.shape) // (REDUCE_TO * self.work_size)
+        if early > 1:
+            image = block_means(image, early)
         peak = float(image.max()) if image.size else 0.0
         if not np.isfinite(peak) or peak < self.min_ink:  # blank (or not an image)
             return None
         # Thresholds relative to the darkest ink: a light pen draws the same shape.
         level = self.threshold * peak
-        rows, cols = self._ink_box(image, level)
-        height = rows[-1] + 1 - rows[0]
+        box = ink_box(image, level, min_part=self.min_part)
+        if box is None:
+            return None
+        rows, cols = box
+        height = rows.stop - rows.start
         # The longer side sets the resolution: a wide scribble stays small.
-        extent = max(height, cols[-1] + 1 - cols[0])
+        extent = max(height, cols.stop - cols.start)
         if extent > self.work_size:
-            # Large drawings: block means over step x step pixels (area
-            # resampling keeps hairlines, unlike sampling every step-th pixel).
+            # Large drawings: means of step x step blocks (area resampling keeps
+            # hairlines, unlike sampling every step-th pixel).
             step = -(-extent // self.work_size)
             zoom = 1.0 / step
-            work = _block_mean(
-                image[
-                    max(rows[0] - step, 0) : rows[-1] + 1 + step,
-                    max(cols[0] - step, 0) : cols[-1] + 1 + step,
-                ],
-                step,
-            )
+            crop = image[
+                max(rows.start - step, 0) : rows.stop + step,
+                max(cols.start - step, 0) : cols.stop + step,
+            ]
+            work = block_means(crop, step)
         else:
             # Small images (the 8x8 training digits): bilinear upsampling, then
             # binarising, rebuilds a bitmap like the originals load_digits counted.
             factor = -(-self.work_size // extent)
             zoom = float(factor)
-            crop = image[max(rows[0] - 1, 0) : rows[-1] + 2, max(cols[0] - 1, 0) : cols[-1] + 2]
-            work = (
-                upsample_matrix(crop.shape[0], factor)
-                @ crop
-                @ upsample_matrix(crop.shape[1], factor).T
+            crop = image[
+                max(rows.start - 1, 0) : rows.stop + 1, max(cols.start - 1, 0) : cols.stop + 1
+            ]
+            work = transform.rescale(
+                crop, factor, order=1, mode="edge", anti_aliasing=False, preserve_range=True
             )
         if self.smooth > 0:
             # Blurring at a fixed fraction of the height makes square-pixel
             # (nearest-neighbour) enlargements look like smooth ones.
             sigma = self.smooth * height * zoom
-            work = blur_matrix(work.shape[0], sigma) @ work @ blur_matrix(work.shape[1], sigma).T
+            blur = max(round(sigma * 20) / 20, 0.05)
+            # Zero margins as wide as the blur's reach: no ink is cut off.
+            reach = int(np.ceil(3 * blur))
+            work = filters.gaussian(
+                np.pad(work, reach),
+                sigma=blur,
+                mode="constant",
+                cval=0.0,
+                truncate=reach / blur,
+                preserve_range=True,
+            )
             # Relative to the blurred peak, so that a thin pen's strokes survive.
             peak = float(work.max())
             level = self.threshold * peak
@@ -218,79 +180,52 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
                 mask = work > share * peak
         return mask
 
-    def _ink_box(self, image: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
-        """Rows and columns holding ink, found on a coarse grid first (cheap) where
-        parts with a tiny share of the ink are left out: a stray dot (a slipped
-        click) would otherwise stretch the box."""
-        step = max(1, max(image.shape) // self.work_size)
-        coarse = image[::step, ::step] > level
-        if step > 1 and not coarse.any():  # strokes thinner than the grid
-            step, coarse = 1, image > level
-        if self.min_part > 0:
-            parts, count = label(coarse, structure=_EIGHT_NEIGHBOURS)
-            if count > 1:
-                sizes = np.bincount(parts.ravel())
-                keep = sizes >= self.min_part * (sizes.sum() - sizes[0])
-                keep[np.argmax(sizes[1:]) + 1] = True  # never drop everything
-                keep[0] = False
-                coarse = keep[parts]
-        rows = np.flatnonzero(coarse.any(axis=1))
-        cols = np.flatnonzero(coarse.any(axis=0))
-        if step == 1:
-            return rows, cols
-        # Refine at full resolution within the coarse box (plus a coarse cell).
-        r0, c0 = max((rows[0] - 1) * step, 0), max((cols[0] - 1) * step, 0)
-        fine = image[r0 : (rows[-1] + 2) * step, c0 : (cols[-1] + 2) * step] > level
-        return r0 + np.flatnonzero(fine.any(axis=1)), c0 + np.flatnonzero(fine.any(axis=0))
-
     def _features(self, image: np.ndarray) -> np.ndarray:
         """Return the grid * grid features of one ink image."""
         n = int(self.grid)
         work = self._work_mask(image)
-        if work is None:
+        if work is None or not work.any():
             return np.zeros(n * n)
-        ys, xs = np.nonzero(work)
-        if ys.size == 0:
-            return np.zeros(n * n)
-        ys = ys + 0.5
-        xs = xs + 0.5
-        if self.deskew:
-            yc = ys - ys.mean()
-            var_y = float(yc @ yc)
-            if var_y > 0:
-                # Slant = cov(x, y) / var(y); shearing x by it makes the main
-                # axis vertical, as in the slant-corrected optdigits bitmaps.
-                xs = xs - (float(yc @ (xs - xs.mean())) / var_y) * yc
-        y0, y1 = ys.min() - 0.5, ys.max() + 0.5
-        x0, x1 = xs.min() - 0.5, xs.max() + 0.5
+        mask = work.astype(np.float32)
+        # Slant = cov(x, y) / var(y) from central moments ([rows, columns]):
+        # shearing x by it makes the main axis vertical, as in the optdigits bitmaps.
+        mu = measure.moments_central(mask, order=2)
+        slant = mu[1, 1] / mu[2, 0] if self.deskew and mu[2, 0] > 0 else 0.0
+        ys, xs = np.nonzero(mask)
+        centre_y = ys.mean()
+        sheared = xs - slant * (ys - centre_y)
+        # The sheared ink box, in pixel edges.
+        y0, y1 = ys.min(), ys.max() + 1.0
+        x0, x1 = sheared.min(), sheared.max() + 1.0
+        # Full height; the width stretched to the fixed box, but never more than
+        # max_stretch times the vertical scale: a plain "1" stays a narrow bar.
         scale_y = n / (y1 - y0)
-        # Stretch the width to the fixed box, but never more than max_stretch
-        # times the vertical scale: a plain "1" stays a narrow bar.
-        box = self.box_width * n / GRID
-        scale_x = min(box / (x1 - x0), self.max_stretch * scale_y)
-        r, r_share = _first_cell(((ys - y0) * scale_y), scale_y, n)
-        c, c_share = _first_cell((xs - (x0 + x1) / 2) * scale_x + n / 2, scale_x, n)
-        # Each pixel's area goes to the up to 2x2 cells it overlaps.
-        r_next, c_next = np.minimum(r + 1, n - 1), np.minimum(c + 1, n - 1)
-        index = np.concatenate([r * n + c, r * n + c_next, r_next * n + c, r_next * n + c_next])
-        weight = np.concatenate(
-            [
-                r_share * c_share,
-                r_share * (1 - c_share),
-                (1 - r_share) * c_share,
-                (1 - r_share) * (1 - c_share),
-            ]
+        scale_x = min(self.box_width * n / GRID / (x1 - x0), self.max_stretch * scale_y)
+        # One warp draws the box at `fine` pixels a cell (about the working
+        # resolution), then cell means count the ink, 0..16 like load_digits.
+        # Its map (x right, y down, from pixel centres): shear x by the slant
+        # about the centroid, centre the sheared box, scale to the cells' raster.
+        fine = max(1, -(-self.work_size // n))
+        zoom_x, zoom_y = scale_x * fine, scale_y * fine
+        to_cells = AffineTransform(
+            matrix=np.array(
+                [
+                    [zoom_x, -slant * zoom_x, (0.5 + slant * centre_y - (x0 + x1) / 2) * zoom_x],
+                    [0.0, zoom_y, (0.5 - y0) * zoom_y],
+                    [0.0, 0.0, 1.0],
+                ]
+            )
+            + np.array([[0.0, 0.0, n * fine / 2 - 0.5], [0.0, 0.0, -0.5], [0.0, 0.0, 0.0]])
         )
-        coverage = np.bincount(index, weights=weight, minlength=n * n)
-        # Each working pixel covers scale_x * scale_y of a cell.
-        return np.minimum(coverage * (scale_x * scale_y * MAX_VALUE), MAX_VALUE)
-
-
-def _first_cell(centre: np.ndarray, size: float, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """First cell that pixels of ``size`` (in cells, <= 1) centred at ``centre``
-    overlap, and the share of the pixel inside it (the rest is in the next cell):
-    area-exact binning, so a sub-cell shift changes the features smoothly."""
-    low = centre - size / 2
-    first = np.floor(low)
-    share = np.clip((first + 1 - low) / size, 0.0, 1.0)
-    return np.clip(first, 0, n - 1).astype(np.intp), share
+        # Its inverse as a matrix: warp's fast path, without building a transform.
+        drawn = transform.warp(
+            mask,
+            np.linalg.inv(to_cells.params),
+            output_shape=(n * fine, n * fine),
+            order=1,
+            mode="constant",
+            cval=0.0,
+            preserve_range=True,
+        )
+        cells = block_means(drawn.astype(np.float32), fine)
+        return np.minimum(cells.ravel() * MAX_VALUE, MAX_VALUE).astype(np.float64)

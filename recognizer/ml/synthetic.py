@@ -10,13 +10,13 @@ round pen of random width at a random size and place on a 280x280 canvas.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-CANVAS = 280
+from recognizer.ml.canvas import BACKGROUNDS, CANVAS, canvas_picture, canvas_png
+
 SUPERSAMPLE = 4  # drawn 4x larger and box-reduced: the canvas' anti-aliasing
 INKS = ((0, 0, 0), (17, 17, 17), (34, 34, 34), (20, 30, 90))  # dark pen colours
 
@@ -203,24 +203,6 @@ def _render(strokes: list[Stroke], rng: np.random.Generator) -> np.ndarray:
     return np.asarray(small, dtype=np.float32) / 255.0
 
 
-def _png(coverage: np.ndarray, ink: tuple[int, int, int], background: str) -> bytes:
-    buf = io.BytesIO()
-    _picture(coverage, ink, background).save(buf, "PNG")
-    return buf.getvalue()
-
-
-def _picture(coverage: np.ndarray, ink: tuple[int, int, int], background: str) -> Image.Image:
-    """RGBA picture: ink colour with alpha = coverage, composited onto white if asked."""
-    alpha = np.rint(coverage * 255).astype(np.uint8)
-    rgba = np.empty((*coverage.shape, 4), dtype=np.uint8)
-    rgba[..., :3] = ink
-    rgba[..., 3] = alpha
-    img = Image.fromarray(rgba, "RGBA")
-    if background == "white":
-        img = Image.alpha_composite(Image.new("RGBA", img.size, (255, 255, 255, 255)), img)
-    return img
-
-
 def _drawing(digit: int, rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int, int]]:
     """Coverage and ink colour of one hand-drawn ``digit``."""
     styles = STYLES[digit]
@@ -233,13 +215,13 @@ def synthetic_drawing(digit: int, rng: np.random.Generator) -> Image.Image:
     """One ``digit`` as the drawing page's canvas exports it: RGBA, 280x280,
     anti-aliased dark ink on transparent paper."""
     coverage, ink = _drawing(digit, rng)
-    return _picture(coverage, ink, "transparent")
+    return canvas_picture(coverage, ink, "transparent")
 
 
 def synthetic_digit_sets(
     n_per_class: int = 100,
     seed: int = 0,
-    backgrounds: tuple[str, ...] = ("transparent", "white"),
+    backgrounds: tuple[str, ...] = BACKGROUNDS,
 ) -> tuple[dict[str, list[bytes]], np.ndarray]:
     """``10 * n_per_class`` canvas-like PNGs per background (labels 0..9 in
     turn) and their labels. Each drawing is rendered once and saved on each
@@ -247,12 +229,12 @@ def synthetic_digit_sets(
 
     Sample ``i`` depends only on (seed, i).
     """
-    if not set(backgrounds) <= {"transparent", "white"}:
+    if not set(backgrounds) <= set(BACKGROUNDS):
         raise ValueError("backgrounds must be 'transparent' or 'white'")
     pngs: dict[str, list[bytes]] = {background: [] for background in backgrounds}
     labels = np.tile(np.arange(10), n_per_class)
     for i, label in enumerate(labels):
         coverage, ink = _drawing(int(label), np.random.default_rng([seed, i]))
         for background in backgrounds:
-            pngs[background].append(_png(coverage, ink, background))
+            pngs[background].append(canvas_png(coverage, background, ink))
     return pngs, labels

@@ -20,16 +20,15 @@ from typing import Any
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.metrics import accuracy_score, classification_report
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
 from recognizer.ml import artifacts, datasets, defaults, featurising, nondigits
 from recognizer.ml.augmentation import Augmenter, render_large
 from recognizer.ml.datasets import HELD_OUT, Source
 from recognizer.ml.ensemble import MLPEnsemble
-from recognizer.ml.listings import DIGITS_SPLIT_SEED, DIGITS_TEST_SHARE, Problem
+from recognizer.ml.listings import Problem, digits_test_indices
 from recognizer.ml.novelty import NOT_A_DIGIT, NotADigit
-from recognizer.ml.preprocessing import GRID, DigitFeatures
+from recognizer.ml.preprocessing import GRID, RECIPE, DigitFeatures
 from recognizer.ml.synthetic import synthetic_drawing
 
 FAST_FACTOR = 1  # with FAST_CLASSIFIER: a few seconds, for tests
@@ -66,15 +65,14 @@ class TrainingResult:
 def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return load_digits as ink images (0..1): X_train, X_test, y_train, y_test.
 
-    The 25% test split (random_state=42) is never trained on, nor distorted.
+    The test quarter (`listings.digits_test_indices`, the items the training listing
+    holds out) is never trained on, nor distorted; both parts in load_digits' order.
     """
     digits = load_digits()
-    return train_test_split(
-        digits.images / 16.0,
-        digits.target,
-        test_size=DIGITS_TEST_SHARE,
-        random_state=DIGITS_SPLIT_SEED,
-    )
+    test = digits_test_indices(len(digits.target))
+    train = np.setdiff1d(np.arange(len(digits.target)), test)
+    images = digits.images / 16.0
+    return images[train], images[test], digits.target[train], digits.target[test]
 
 
 def build_pipeline(grid: int = GRID, **classifier_params: Any) -> Pipeline:
@@ -210,6 +208,7 @@ def describe(pipeline: Pipeline, *, factor: int, held_out: float, seed: int) -> 
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "libraries": artifacts.library_versions(),
         "format": artifacts.FORMAT,
+        "recipe": RECIPE,
     }
 
 

@@ -4,7 +4,7 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from recognizer.drawings import drawing_ink
-from recognizer.ml import evaluation, synthetic
+from recognizer.ml import contact_sheets, synthetic
 from recognizer.ml.decoding import DecodingError
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.model_service import load_version
@@ -59,7 +59,7 @@ class Command(BaseCommand):
             images = [drawing_ink(png) for png in pngs]
         except DecodingError as error:
             raise CommandError(f"A drawing could not be read: {error}") from None
-        sheet = evaluation.contact_sheet(pipeline, images, np.asarray(labels))
+        sheet = contact_sheets.contact_sheet(pipeline, images, np.asarray(labels))
         try:
             Path(options["output"]).write_bytes(sheet)
         except OSError as error:

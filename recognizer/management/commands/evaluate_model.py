@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from recognizer import model_evaluation, registry, training_sets
 from recognizer.drawings import StorageUnavailable
 from recognizer.management.commands.train_model import ProgressBar
-from recognizer.ml import datasets, evaluation, refusals
+from recognizer.ml import datasets, refusals, score_tables
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.model_service import load_version
 from recognizer.models import ModelVersion
@@ -65,7 +65,7 @@ class Command(BaseCommand):
             scores = self.score_datasets(model.metadata, model.pipeline, options)
         else:
             scores = model_evaluation.evaluate(model.pipeline, per_class=options["per_class"])
-        self.stdout.write(evaluation.format_scores(scores, detail=True))
+        self.stdout.write(score_tables.format_scores(scores, detail=True))
         if not options["dataset"]:
             self.write_refusals(model, options["per_class"])
         if options["record"]:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from recognizer import jobs, retraining, selectors
 from recognizer.drawings import StorageUnavailable
 from recognizer.management.progress import LABEL_WIDTH, ProgressBar
-from recognizer.ml import datasets, evaluation, training
+from recognizer.ml import datasets, score_tables, training
 from recognizer.ml.serving import ModelUnavailable
 from recognizer.model_service import NO_MODEL, load_version
 from recognizer.models import Job
@@ -234,7 +234,7 @@ class Command(BaseCommand):
         self.stdout.write(outcome.result.test_report)
         self.write_comparison(outcome)
         if outcome.evaluation:
-            self.stdout.write(evaluation.format_scores(outcome.evaluation))
+            self.stdout.write(score_tables.format_scores(outcome.evaluation))
             self.stdout.write("(`manage.py evaluate_model` shows per-digit figures.)")
             self.stdout.write("")
 
