@@ -1,6 +1,7 @@
 """What many app servers share: the throttle counts in Redis, the drawings in an
 S3-compatible bucket, the client's address from the load balancer. Real servers."""
 
+import base64
 import io
 import logging
 from datetime import timedelta
@@ -15,6 +16,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from recognizer import selectors, services, training_sets
+from recognizer.drawings import drawing_ink
 from recognizer.models import Prediction
 from tests.backing import s3_client, s3_storage_options
 from tests.drawings import one_data_uri
@@ -96,7 +98,9 @@ class TestDrawingsInABucket:
         training, held_out = selectors.labelled_drawings()
         images, labels, skipped = training_sets.history_images(training + held_out)
         assert (len(images), labels, skipped) == (1, [1], 0)
-        assert images[0].shape == (280, 280)
+        # The drawing read back from the bucket decodes as the upload did.
+        upload = base64.b64decode(one_data_uri().partition(",")[2])
+        assert images[0].shape == drawing_ink(upload).shape
 
     def test_orphans_are_found_and_repaired_in_the_bucket(self, s3_drawings, s3_endpoint):
         kept, lost = (predict(APIClient()).json()["id"] for _ in range(2))
