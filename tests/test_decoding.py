@@ -60,9 +60,9 @@ class TestParseDataURI:
 class TestDecodeDrawing:
     def test_transparent_canvas_becomes_ink_on_white_paper(self):
         drawing = decoding.decode_drawing(png_bytes(canvas_image(ONE)), max_side=MAX_SIDE)
-        assert drawing.ink.shape == (140, 140)  # 2x2 block means of the 280x280 canvas
+        assert drawing.ink.shape == (70, 70)  # 4x4 block means of the 280x280 canvas
         assert drawing.ink.dtype == np.float32
-        assert drawing.ink[70, 70] == pytest.approx(1.0)  # on the stroke
+        assert drawing.ink[35, 35] == pytest.approx(1.0)  # on the stroke
         assert drawing.ink[5, 5] == pytest.approx(0.0)  # transparent corner is paper
         assert drawing.image.mode == "L"
         assert drawing.image.size == (280, 280)  # the stored picture keeps every pixel
@@ -78,7 +78,7 @@ class TestDecodeDrawing:
 
     def test_anti_aliased_edges_become_partial_ink(self):
         drawing = decoding.decode_drawing(png_bytes(canvas_image(ONE)), max_side=MAX_SIDE)
-        edge = drawing.ink[70, 60:68]
+        edge = drawing.ink[35, 29:34]
         assert ((edge > 0.05) & (edge < 0.95)).any()
 
     def test_white_background_gives_the_same_ink(self):
@@ -91,14 +91,14 @@ class TestDecodeDrawing:
     def test_light_ink_on_dark_background_is_inverted(self):
         image = canvas_image(ONE, background=(0, 0, 0, 255), ink=(255, 255, 255, 255))
         drawing = decoding.decode_drawing(png_bytes(image), max_side=MAX_SIDE)
-        assert drawing.ink[70, 70] == pytest.approx(1.0)
+        assert drawing.ink[35, 35] == pytest.approx(1.0)
         assert drawing.ink[5, 5] == pytest.approx(0.0)
 
     @pytest.mark.parametrize("format", ["JPEG", "WEBP"])
     def test_jpeg_and_webp_are_accepted(self, format):
         image = canvas_image(ONE, background=(255, 255, 255, 255)).convert("RGB")
         drawing = decoding.decode_drawing(encoded(image, format), max_side=MAX_SIDE)
-        assert drawing.ink[70, 70] > 0.8
+        assert drawing.ink[35, 35] > 0.8
 
     @pytest.mark.parametrize(
         "image",
@@ -170,7 +170,7 @@ class TestPolarity:
     )
     def test_ink_of_any_colour_on_transparency_is_ink(self, ink):
         drawing = decoding.decode_drawing(png_bytes(canvas_image(ONE, ink=ink)), max_side=MAX_SIDE)
-        assert drawing.ink[70, 70] > 0.6  # on the stroke
+        assert drawing.ink[35, 35] > 0.6  # on the stroke
         assert drawing.ink[5, 5] == pytest.approx(0.0)  # transparent corner is paper
 
     def test_white_and_black_ink_on_transparency_give_the_same_ink(self):

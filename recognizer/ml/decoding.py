@@ -35,10 +35,10 @@ MIN_EXTENT = 0.15
 # A picture this dark all over has no paper around a digit: it is all ink
 # (a light digit on a dark background leaves far more light pixels).
 ALL_INK_SHARE = 0.97
-# The ink is kept at most about this many pixels a side (whole-number block
-# means of the picture): the features work at 64 pixels a digit, so a larger
-# canvas only makes every later step dearer.
-INK_SIDE = 128
+# The ink is kept under twice this many pixels a side (whole-number block
+# means of the picture): the features work at 32 to 64 pixels a digit, so a
+# larger canvas only makes every later step dearer.
+INK_SIDE = 64
 
 _DATA_URI = re.compile(
     r"^data:(?P<mime>[^;,]*)(?P<params>(?:;[^;,]*)*),(?P<payload>.*)$",

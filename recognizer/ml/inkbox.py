@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from skimage import measure
+from scipy import ndimage
 
 Box = tuple[slice, slice]
+EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)  # diagonal pixels touch
 
 
 def ink_box(ink: np.ndarray, level: float, *, min_part: float = 0.0) -> Box | None:
@@ -24,7 +25,7 @@ def ink_box(ink: np.ndarray, level: float, *, min_part: float = 0.0) -> Box | No
     if min_part > 0:
         # Labelled within the box of all the ink: the same parts, fewer pixels.
         top, left = rows[0], cols[0]
-        parts = measure.label(mask[top : rows[-1] + 1, left : cols[-1] + 1], connectivity=2)
+        parts, _ = ndimage.label(mask[top : rows[-1] + 1, left : cols[-1] + 1], EIGHT_NEIGHBOURS)
         sizes = np.bincount(parts.ravel())
         if len(sizes) > 2:  # paper and more than one part
             sizes[0] = 0

@@ -7,20 +7,21 @@ from statistics import NormalDist
 
 import numpy as np
 from PIL import Image
-from skimage import filters, measure, transform
-from skimage.transform import AffineTransform
+from scipy import ndimage
+from skimage import measure, transform
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Tags
 
-from recognizer.ml.inkbox import ink_box
+from recognizer.ml.inkbox import Box, extent, ink_box
 
 GRID = 8  # the default grid: 8x8, like load_digits' ``data``
 MAX_VALUE = 16.0  # load_digits counts 16 pixels per cell (4x4 blocks)
 # The features recipe's version, recorded in every model: a model learnt from
-# another recipe's features is refused (1: the hand-built matrices, before
-# scikit-image).
-RECIPE = 2
-REDUCE_TO = 2  # large images are first reduced to about twice work_size pixels a side
+# another recipe's features is refused (1: the hand-built matrices; 2: the first
+# recipe on library calls, at 64 working pixels).
+RECIPE = 3
+REDUCE_TO = 2  # large images are first reduced to under twice work_size pixels a side
+BLUR_REACH = 3.0  # the blur's kernel, in standard deviations each side
 _NORMAL = NormalDist()
 
 
@@ -38,21 +39,39 @@ def _stroke_width(mask: np.ndarray) -> float:
     return 2.0 * np.count_nonzero(mask) / max(perimeter, 1.0)
 
 
+def _with_margin(image: np.ndarray, box: Box, margin: int) -> np.ndarray:
+    """Return the box with ``margin`` pixels around it, paper where the image ends."""
+    rows, cols = box
+    pads = (
+        (max(margin - rows.start, 0), max(rows.stop + margin - image.shape[0], 0)),
+        (max(margin - cols.start, 0), max(cols.stop + margin - image.shape[1], 0)),
+    )
+    crop = image[
+        max(rows.start - margin, 0) : rows.stop + margin,
+        max(cols.start - margin, 0) : cols.stop + margin,
+    ]
+    return np.pad(crop, pads) if any(any(pad) for pad in pads) else crop
+
+
 class DigitFeatures(BaseEstimator, TransformerMixin):
     """Normalise a drawing the way the optdigits bitmaps were, then count ink per cell.
 
-    Input: 2-D ink images (1 = ink, 0 = paper) of any size. The ink box (parts
-    with less than ``min_part`` of the ink left out) is resampled to about
-    ``work_size`` pixels on its longer side, blurred by ``smooth`` x its height,
-    binarised at ``threshold`` x the darkest ink (lower where needed to widen
-    strokes thinner than ``min_stroke`` x the height), slant-corrected (shear from
-    image moments), stretched to the full height and ``box_width`` eighths of the
-    width (at most ``max_stretch`` times the vertical scale), and the ink share
-    of each cell of a ``grid`` x ``grid`` raster is scaled to 0..16. Images whose
-    darkest ink is below ``min_ink`` are blank: all zeros.
+    Input: 2-D ink images (1 = ink, 0 = paper) of any size. Large images are
+    first reduced to under twice ``work_size`` pixels a side. The ink box (parts
+    with less than ``min_part`` of the ink left out) is enlarged to ``work_size``
+    pixels on its longer side if it is smaller, blurred by ``smooth`` x its
+    height, binarised at ``threshold`` x the darkest ink (lower where needed to
+    widen strokes thinner than ``min_stroke`` x the height), slant-corrected
+    (shear from the inked pixels' covariance), stretched to the full height and
+    ``box_width`` eighths of the width (at most ``max_stretch`` times the
+    vertical scale), and the ink share of each cell of a ``grid`` x ``grid``
+    raster is scaled to 0..16. Images whose darkest ink is below ``min_ink`` are
+    blank: all zeros.
 
-    ``box_width`` counts in eighths so that one setting keeps the digit's
-    proportions at any grid: 5 is 5 of load_digits' 8 columns, 10 of 16.
+    ``work_size`` is 32 because the optdigits bitmaps were 32x32 before they were
+    counted in 4x4 blocks. ``box_width`` counts in eighths so that one setting
+    keeps the digit's proportions at any grid: 5 is 5 of load_digits' 8 columns,
+    10 of 16.
     """
 
     def __init__(
@@ -61,7 +80,7 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
         deskew: bool = True,
         box_width: float = 5.0,
         max_stretch: float = 3.0,
-        work_size: int = 64,
+        work_size: int = 32,
         smooth: float = 0.035,
         min_ink: float = 0.2,
         min_part: float = 0.05,
@@ -109,10 +128,10 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
         return tags
 
     def _work_mask(self, image: np.ndarray) -> np.ndarray | None:
-        """Binary ink box at about ``work_size`` pixels on its longer side: the
-        resolution is set in units of the digit's size, whatever the canvas size."""
-        # Reduce early (Pillow's block means, the cheapest): a canvas-sized
-        # drawing leaves every later step a few thousand pixels.
+        """Binary ink box at ``work_size`` to twice that pixels on its longer side:
+        the resolution is set in units of the digit's size, whatever the canvas size."""
+        # Reduce early (Pillow's block means, the cheapest): every later step
+        # then sees a few thousand pixels.
         early = max(image.shape) // (REDUCE_TO * self.work_size)
         if early > 1:
             image = block_means(image, early)
@@ -120,55 +139,28 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
         if not np.isfinite(peak) or peak < self.min_ink:  # blank (or not an image)
             return None
         # Thresholds relative to the darkest ink: a light pen draws the same shape.
-        level = self.threshold * peak
-        box = ink_box(image, level, min_part=self.min_part)
+        box = ink_box(image, self.threshold * peak, min_part=self.min_part)
         if box is None:
             return None
-        rows, cols = box
-        height = rows.stop - rows.start
-        # The longer side sets the resolution: a wide scribble stays small.
-        extent = max(height, cols.stop - cols.start)
-        if extent > self.work_size:
-            # Large drawings: means of step x step blocks (area resampling keeps
-            # hairlines, unlike sampling every step-th pixel).
-            step = -(-extent // self.work_size)
-            zoom = 1.0 / step
-            crop = image[
-                max(rows.start - step, 0) : rows.stop + step,
-                max(cols.start - step, 0) : cols.stop + step,
-            ]
-            work = block_means(crop, step)
-        else:
-            # Small images (the 8x8 training digits): bilinear upsampling, then
-            # binarising, rebuilds a bitmap like the originals load_digits counted.
-            factor = -(-self.work_size // extent)
-            zoom = float(factor)
-            crop = image[
-                max(rows.start - 1, 0) : rows.stop + 1, max(cols.start - 1, 0) : cols.stop + 1
-            ]
+        height, width = extent(box)
+        # Only small ink is enlarged (the 8x8 training digits, an MNIST-sized
+        # upload): bilinear upsampling, then binarising, rebuilds a bitmap.
+        zoom = max(self.work_size / max(height, width), 1.0)
+        sigma = self.smooth * height * zoom
+        # Paper around the box as wide as the blur reaches: no ink is cut off.
+        work = _with_margin(image, box, int(np.ceil(BLUR_REACH * sigma / zoom)) + 1)
+        if zoom > 1:
             work = transform.rescale(
-                crop, factor, order=1, mode="edge", anti_aliasing=False, preserve_range=True
+                work, zoom, order=1, mode="edge", anti_aliasing=False, preserve_range=True
             )
-        if self.smooth > 0:
+        if sigma > 0:
             # Blurring at a fixed fraction of the height makes square-pixel
             # (nearest-neighbour) enlargements look like smooth ones.
-            sigma = self.smooth * height * zoom
-            blur = max(round(sigma * 20) / 20, 0.05)
-            # Zero margins as wide as the blur's reach: no ink is cut off.
-            reach = int(np.ceil(3 * blur))
-            work = filters.gaussian(
-                np.pad(work, reach),
-                sigma=blur,
-                mode="constant",
-                cval=0.0,
-                truncate=reach / blur,
-                preserve_range=True,
-            )
-            # Relative to the blurred peak, so that a thin pen's strokes survive.
-            peak = float(work.max())
-            level = self.threshold * peak
-        mask = work > level
-        if self.min_stroke > 0 and self.smooth > 0:
+            work = ndimage.gaussian_filter(work, sigma, mode="constant", truncate=BLUR_REACH)
+        # Relative to the blurred peak, so that a thin pen's strokes survive.
+        peak = float(work.max())
+        mask = work > self.threshold * peak
+        if self.min_stroke > 0 and sigma > 0:
             # Strokes thinner than min_stroke x the height are widened by
             # lowering the level along the blurred edges (a Gaussian's profile).
             # The optdigits strokes are about 20% of the height (16% for the
@@ -183,49 +175,43 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
     def _features(self, image: np.ndarray) -> np.ndarray:
         """Return the grid * grid features of one ink image."""
         n = int(self.grid)
-        work = self._work_mask(image)
-        if work is None or not work.any():
+        mask = self._work_mask(image)
+        if mask is None or not mask.any():
             return np.zeros(n * n)
-        mask = work.astype(np.float32)
-        # Slant = cov(x, y) / var(y) from central moments ([rows, columns]):
-        # shearing x by it makes the main axis vertical, as in the optdigits bitmaps.
-        mu = measure.moments_central(mask, order=2)
-        slant = mu[1, 1] / mu[2, 0] if self.deskew and mu[2, 0] > 0 else 0.0
         ys, xs = np.nonzero(mask)
-        centre_y = ys.mean()
-        sheared = xs - slant * (ys - centre_y)
-        # The sheared ink box, in pixel edges.
+        # Slant = cov(x, y) / var(y) of the inked pixels: shearing x by it makes
+        # the main axis vertical, as in the optdigits bitmaps.
+        rise = ys - ys.mean()
+        spread = float(rise @ rise)
+        slant = float(rise @ xs) / spread if self.deskew and spread > 0 else 0.0
+        sheared = xs - slant * rise
+        # The sheared ink box, in pixel edges (pixel i spans i..i+1).
         y0, y1 = ys.min(), ys.max() + 1.0
         x0, x1 = sheared.min(), sheared.max() + 1.0
         # Full height; the width stretched to the fixed box, but never more than
         # max_stretch times the vertical scale: a plain "1" stays a narrow bar.
         scale_y = n / (y1 - y0)
         scale_x = min(self.box_width * n / GRID / (x1 - x0), self.max_stretch * scale_y)
-        # One warp draws the box at `fine` pixels a cell (about the working
+        # One affine warp draws the box at `fine` pixels a cell (about the working
         # resolution), then cell means count the ink, 0..16 like load_digits.
-        # Its map (x right, y down, from pixel centres): shear x by the slant
-        # about the centroid, centre the sheared box, scale to the cells' raster.
+        # Pillow's warp asks, for each drawn pixel (u, v), where in the mask it
+        # comes from: up the rows from the top of the box, across from the
+        # sheared box's centre, shifted back by the slant.
         fine = max(1, -(-self.work_size // n))
+        side = n * fine
         zoom_x, zoom_y = scale_x * fine, scale_y * fine
-        to_cells = AffineTransform(
-            matrix=np.array(
-                [
-                    [zoom_x, -slant * zoom_x, (0.5 + slant * centre_y - (x0 + x1) / 2) * zoom_x],
-                    [0.0, zoom_y, (0.5 - y0) * zoom_y],
-                    [0.0, 0.0, 1.0],
-                ]
-            )
-            + np.array([[0.0, 0.0, n * fine / 2 - 0.5], [0.0, 0.0, -0.5], [0.0, 0.0, 0.0]])
+        centre_y = ys.mean() + 0.5
+        source = (
+            1 / zoom_x,
+            slant / zoom_y,
+            (x0 + x1) / 2 - side / 2 / zoom_x + slant * (y0 - centre_y),
+            0.0,
+            1 / zoom_y,
+            y0,
         )
-        # Its inverse as a matrix: warp's fast path, without building a transform.
-        drawn = transform.warp(
-            mask,
-            np.linalg.inv(to_cells.params),
-            output_shape=(n * fine, n * fine),
-            order=1,
-            mode="constant",
-            cval=0.0,
-            preserve_range=True,
+        picture = Image.fromarray(mask.astype(np.float32), mode="F")
+        drawn = picture.transform(
+            (side, side), Image.Transform.AFFINE, source, resample=Image.Resampling.BILINEAR
         )
-        cells = block_means(drawn.astype(np.float32), fine)
+        cells = np.asarray(drawn.reduce(fine))
         return np.minimum(cells.ravel() * MAX_VALUE, MAX_VALUE).astype(np.float64)
