@@ -39,6 +39,14 @@ def test_position_on_the_canvas_does_not_matter():
     assert np.abs(centred - moved).max() <= 1.0
 
 
+def test_a_digit_drawn_up_to_the_canvas_edge_is_read_as_one_with_room_around_it():
+    at_the_edge = ink_shape("loop", offset=(-86, -50))
+    assert at_the_edge[0].any() and at_the_edge[:, 0].any()  # touches the top and the left
+    centred, cornered = DigitFeatures().transform([ink_shape("loop"), at_the_edge])
+    # (as for any move by a few pixels, a stroke's edge may fall into the next cell)
+    assert np.abs(centred - cornered).mean() < 0.75
+
+
 def test_size_on_the_canvas_does_not_matter():
     large, small = DigitFeatures().transform([ink_shape("loop"), ink_shape("loop", scale=0.5)])
     assert np.abs(large - small).mean() < 0.5
