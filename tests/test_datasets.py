@@ -530,7 +530,7 @@ def test_importing_nothing_usable_is_an_error(tmp_path):
 
 @pytest.mark.parametrize(
     ("images", "factor"),
-    [(10, 50), (1347, 21), (5000, 5), (15000, 1), (30000, 0), (60000, 0)],
+    [(10, 50), (1347, 50), (5000, 13), (15000, 4), (30000, 1), (60000, 0)],
 )
 def test_small_sets_get_more_distorted_copies_than_large_ones(images, factor):
     assert datasets.suggested_factor(images) == factor
