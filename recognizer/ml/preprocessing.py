@@ -128,8 +128,9 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
         return tags
 
     def _work_mask(self, image: np.ndarray) -> np.ndarray | None:
-        """Binary ink box at ``work_size`` to twice that pixels on its longer side:
-        the resolution is set in units of the digit's size, whatever the canvas size."""
+        """Binary ink box at ``work_size`` to about twice that pixels on its longer
+        side: the resolution is set in units of the digit's size, whatever the
+        canvas size."""
         # Reduce early (Pillow's block means, the cheapest): every later step
         # then sees a few thousand pixels.
         early = max(image.shape) // (REDUCE_TO * self.work_size)
@@ -181,7 +182,8 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
         ys, xs = np.nonzero(mask)
         # Slant = cov(x, y) / var(y) of the inked pixels: shearing x by it makes
         # the main axis vertical, as in the optdigits bitmaps.
-        rise = ys - ys.mean()
+        mean_y = ys.mean()
+        rise = ys - mean_y
         spread = float(rise @ rise)
         slant = float(rise @ xs) / spread if self.deskew and spread > 0 else 0.0
         sheared = xs - slant * rise
@@ -194,13 +196,13 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
         scale_x = min(self.box_width * n / GRID / (x1 - x0), self.max_stretch * scale_y)
         # One affine warp draws the box at `fine` pixels a cell (about the working
         # resolution), then cell means count the ink, 0..16 like load_digits.
-        # Pillow's warp asks, for each drawn pixel (u, v), where in the mask it
-        # comes from: up the rows from the top of the box, across from the
-        # sheared box's centre, shifted back by the slant.
+        # Pillow's transform takes, for each drawn point (u, v), the point of the
+        # mask it comes from: y = y0 + v / zoom_y, and x = the sheared box's
+        # centre + (u - side / 2) / zoom_x, shifted back by the slant at y.
         fine = max(1, -(-self.work_size // n))
         side = n * fine
         zoom_x, zoom_y = scale_x * fine, scale_y * fine
-        centre_y = ys.mean() + 0.5
+        centre_y = mean_y + 0.5  # of the ink, in pixel edges
         source = (
             1 / zoom_x,
             slant / zoom_y,
