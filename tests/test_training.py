@@ -143,6 +143,6 @@ def test_imported_images_get_copies_by_data_size():
     copies = training.copies_by_source(
         [digits, imported], factor=20, import_factor=None, held_out=0.1
     )
-    assert copies == {"digits": 20, "folder:/nowhere": 6}  # 4,500 training images
+    assert copies == {"digits": 20, "folder:/nowhere": 15}  # 4,500 training images
     chosen = training.copies_by_source([imported], factor=20, import_factor=2, held_out=0.1)
     assert chosen == {"folder:/nowhere": 2}
