@@ -182,11 +182,10 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
         ys, xs = np.nonzero(mask)
         # Slant = cov(x, y) / var(y) of the inked pixels: shearing x by it makes
         # the main axis vertical, as in the optdigits bitmaps.
+        (var_y, cov_yx), _ = np.cov(ys, xs) if len(ys) > 1 else ((0.0, 0.0), None)
+        slant = cov_yx / var_y if self.deskew and var_y > 0 else 0.0
         mean_y = ys.mean()
-        rise = ys - mean_y
-        spread = float(rise @ rise)
-        slant = float(rise @ xs) / spread if self.deskew and spread > 0 else 0.0
-        sheared = xs - slant * rise
+        sheared = xs - slant * (ys - mean_y)
         # The sheared ink box, in pixel edges (pixel i spans i..i+1).
         y0, y1 = ys.min(), ys.max() + 1.0
         x0, x1 = sheared.min(), sheared.max() + 1.0
