@@ -10,12 +10,13 @@ from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db.models import Q
 
-from recognizer import registry
 from recognizer.api.throttling import ClientRateThrottle
 from recognizer.ml import artifacts, training
 from recognizer.models import ModelActivation, ModelVersion
-from tests.backing import create_bucket, redis_server, s3_server, s3_storage_options
-from tests.server import write_model_folder
+from recognizer.registry import services as registry
+from tests.support.backing import create_bucket, redis_server, s3_server, s3_storage_options
+from tests.support.gunicorn import write_model_folder
+from tests.support.scraping import TOKEN
 
 
 @pytest.fixture(scope="session")
@@ -203,3 +204,10 @@ def postgres_database() -> Iterator[str]:
     yield f"postgres://{auth}@{default['HOST']}:{params['port']}/{name}"
     with psycopg.connect(**params) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def metrics_token(settings) -> str:
+    """/metrics opened to the tests' bearer token."""
+    settings.METRICS_TOKEN = TOKEN
+    return TOKEN

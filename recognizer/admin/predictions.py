@@ -14,13 +14,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import ngettext
 
-from recognizer import selectors, services
 from recognizer.admin import displays, navigation
 from recognizer.admin import jobs as jobs_admin
-from recognizer.admin.export import csv_lines
+from recognizer.admin.csv_download import csv_lines
 from recognizer.admin.filters import ChallengerFilter, CorrectnessFilter, ModelVersionFilter
 from recognizer.admin.scale import DateHierarchyQuerySet
 from recognizer.admin.statistics import statistics_view
+from recognizer.history import selectors, services
 from recognizer.models import LABEL_CHOICES, NOT_A_DIGIT, Prediction
 from recognizer.templatetags.recognizer_format import probability
 

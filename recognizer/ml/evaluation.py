@@ -11,9 +11,10 @@ from sklearn.pipeline import Pipeline
 
 from recognizer.ml.calibration import calibration
 from recognizer.ml.canvas import UPSCALING, canvas_png, enlarge
-from recognizer.ml.datasets import Source
-from recognizer.ml.featurising import Features, Progress, featurise
+from recognizer.ml.datasets import Dataset
+from recognizer.ml.featurising import Features, featurise
 from recognizer.ml.listings import Problem
+from recognizer.ml.progress import StageProgress
 from recognizer.ml.synthetic import synthetic_digit_sets
 from recognizer.ml.training import digits_split
 
@@ -79,21 +80,21 @@ def scores(proba: np.ndarray, classes: np.ndarray, labels: np.ndarray) -> Evalua
     )
 
 
-def score_source(
+def score_dataset(
     pipeline: Pipeline,
-    source: Source,
+    dataset: Dataset,
     indices: np.ndarray | None = None,
     *,
     features: Features | None = None,
     n_jobs: int | None = None,
-    progress: Progress | None = None,
+    progress: StageProgress | None = None,
 ) -> tuple[Evaluation, list[Problem]]:
-    """Return the figures of a pipeline on a source's items (``indices``; default all),
+    """Return the figures of a pipeline on a data set's items (``indices``; default all),
     decoded and preprocessed a batch at a time, and what was skipped. ``features``:
     the items' rows as this pipeline's preprocessing made them already."""
     if features is None:
         features = featurise(
-            source, pipeline[:1].transform, indices, n_jobs=n_jobs, progress=progress
+            dataset, pipeline[:1].transform, indices, n_jobs=n_jobs, progress=progress
         )
     proba = pipeline[1:].predict_proba(features.X) if len(features.y) else np.zeros((0, 10))
     return scores(proba, pipeline.classes_, features.y), features.problems

@@ -49,7 +49,7 @@ Loader = Callable[[np.ndarray], Iterator[Loaded]]
 
 @dataclass
 class Listing:
-    """A source's items before decoding: one label each, and the loader of their ink.
+    """A data set's items before decoding: one label each, and the loader of their ink.
 
     ``held_out`` fixes the items never trained on, for a data set that has its
     own test part (None: a seeded share is held out). ``in_memory`` listings

@@ -1,134 +1,31 @@
 """The drawing page in Chromium, on a laptop with a mouse and on a phone with a finger."""
 
-import itertools
 import json
-import math
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from playwright.sync_api import Browser, CDPSession, Locator, Page, Route, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
-from recognizer import services
+from recognizer.history import services
 from recognizer.models import Prediction
-from tests.drawings import ONE, SEVEN_IN_TWO_STROKES, ZERO, Point
+from tests.support.browser import DEVICES, Device, opened_device
+from tests.support.canvases import ONE, SEVEN_IN_TWO_STROKES, ZERO
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PREDICT = "**/api/predict/"
 FEEDBACK = "**/api/predictions/*/feedback/"
-DEVICES = {
-    "desktop": {"viewport": {"width": 1280, "height": 800}},
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "device_scale_factor": 2,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-}
 
 
-def along(stroke: Sequence[Point], step: float = 10) -> list[Point]:
-    """The stroke's points with one every `step` canvas pixels between them."""
-    points = [stroke[0]]
-    for (x0, y0), (x1, y1) in itertools.pairwise(stroke):
-        n = max(1, math.ceil(math.dist((x0, y0), (x1, y1)) / step))
-        points += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
-    return points
-
-
-@dataclass
-class Device:
-    """A page and the hand that draws on it: the mouse, or a finger (touch events)."""
-
-    page: Page
-    touch: CDPSession | None
-
-    def on_screen(self, stroke: Sequence[Point]) -> list[Point]:
-        pad = self.page.locator("#pad")
-        pad.scroll_into_view_if_needed()  # tapping a button lower down may have scrolled
-        box = pad.bounding_box()
-        scale = box["width"] / 280
-        return [(box["x"] + x * scale, box["y"] + y * scale) for x, y in along(stroke)]
-
-    def draw(self, strokes: Sequence[Sequence[Point]]) -> None:
-        """Draw strokes given in 280x280 canvas coordinates."""
-        for stroke in strokes:
-            points = self.on_screen(stroke)
-            if self.touch is None:
-                self.page.mouse.move(*points[0])
-                self.page.mouse.down()
-                for point in points[1:]:
-                    self.page.mouse.move(*point)
-                self.page.mouse.up()
-            else:
-                self.swipe(points)
-
-    def swipe(self, points: Sequence[Point]) -> None:
-        assert self.touch is not None
-        for kind, (x, y) in [("touchStart", points[0])] + [("touchMove", p) for p in points[1:]]:
-            self.touch.send(
-                "Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]}
-            )
-        self.touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-
-    def press(self, target: Locator) -> None:
-        if self.touch is None:
-            target.click()
-        else:
-            target.tap()
-
-    def button(self, name: str) -> Locator:
-        return self.page.get_by_role("button", name=name, exact=True)
-
-
-@contextmanager
-def opened_device(browser: Browser, url: str, kind: str) -> Iterator[Device]:
-    """A device on the page; closed once the page's requests are done, so that none
-    reaches the live server after the test's database has gone."""
-    device, context = open_device(browser, url, kind)
-    yield device
-    device.page.wait_for_load_state("networkidle")
-    context.close()
-
-
-def open_device(browser: Browser, url: str, kind: str) -> tuple[Device, object]:
-    context = browser.new_context(**DEVICES[kind])
-    page = context.new_page()
-    # The Content-Security-Policy is on here as in production: nothing of ours may break it.
-    page.on(
-        "console",
-        lambda message: (
-            "Content Security Policy" not in message.text
-            or pytest.fail(f"CSP violation: {message.text}")
-        ),
-    )
-    page.goto(url)
-    expect(page.locator("#pad")).to_be_visible()
-    touch = context.new_cdp_session(page) if kind == "phone" else None
-    return Device(page, touch), context
-
-
+# Each device in turn (in this module only: pytest-playwright has a session-wide
+# `device` fixture of its own, which the API docs tests keep).
 @pytest.fixture(params=list(DEVICES))
 def device(request, browser: Browser, live_server) -> Iterator[Device]:
     with opened_device(browser, live_server.url + "/", request.param) as opened:
-        yield opened
-
-
-@pytest.fixture
-def desktop(browser: Browser, live_server) -> Iterator[Device]:
-    with opened_device(browser, live_server.url + "/", "desktop") as opened:
-        yield opened
-
-
-@pytest.fixture
-def phone(browser: Browser, live_server) -> Iterator[Device]:
-    with opened_device(browser, live_server.url + "/", "phone") as opened:
         yield opened
 
 
@@ -141,14 +38,6 @@ def ink_pixels(page: Page, canvas: str = "#pad") -> int:
 
 def stored_files() -> list[Path]:
     return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
-
-
-def wait_until(condition, seconds: float = 5) -> None:
-    """Until the condition holds (the server may still be finishing a request)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.05)
 
 
 def answer_with(page: Page, probabilities: list[float]) -> None:
@@ -238,13 +127,13 @@ def test_undo_removes_the_last_stroke(device: Device):
 
     device.press(device.button("Undo"))
     expect(page.locator("#digit")).to_have_text("?")
-    wait_until(lambda: ink_pixels(page) == 0)
+    wait_for(lambda: ink_pixels(page) == 0)
     expect(device.button("Undo")).to_be_disabled()
     # Every stroke taken back takes the drawing back: the 7's guess was replaced
     # by the bar's, and the bar's was withdrawn. Nothing is kept of it.
     expect(page.locator("#recent li")).to_have_count(0)
     expect(page.locator("#recent-empty")).to_be_visible()
-    wait_until(lambda: Prediction.objects.count() == 0 and not stored_files())
+    wait_for(lambda: Prediction.objects.count() == 0 and not stored_files())
 
 
 def test_escape_and_clear_empty_the_canvas_and_the_result(device: Device):
@@ -253,7 +142,7 @@ def test_escape_and_clear_empty_the_canvas_and_the_result(device: Device):
     expect_guess(page, "1")
     page.keyboard.press("Escape")
     expect(page.locator("#digit")).to_have_text("?")
-    wait_until(lambda: ink_pixels(page) == 0)  # repainted on the next frame
+    wait_for(lambda: ink_pixels(page) == 0)  # repainted on the next frame
     assert ink_pixels(page, "#seen") == 0
     expect(page.locator("#feedback")).to_be_hidden()
 
@@ -261,7 +150,7 @@ def test_escape_and_clear_empty_the_canvas_and_the_result(device: Device):
     expect_guess(page, "1")
     device.press(device.button("Clear"))
     expect(page.locator("#digit")).to_have_text("?")
-    wait_until(lambda: ink_pixels(page) == 0)
+    wait_for(lambda: ink_pixels(page) == 0)
     # A cleared drawing is a finished one: it stays in the history.
     assert Prediction.objects.count() == 2
 
