@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 from sklearn.metrics import confusion_matrix
@@ -24,8 +25,23 @@ Decoder = Callable[[bytes], np.ndarray]
 def drawn_large_set(mode: str, decode: Decoder) -> tuple[list[np.ndarray], np.ndarray]:
     """The held-out 25% of load_digits, each drawn 280x280 dark on white as a PNG
     and decoded by ``decode`` (the app's PNG -> ink function)."""
+    pngs, labels = drawn_large_pngs(mode)
+    return [decode(png) for png in pngs], labels
+
+
+@cache
+def drawn_large_pngs(mode: str) -> tuple[tuple[bytes, ...], np.ndarray]:
+    """The held-out 25% of load_digits drawn 280x280 as PNGs, and their labels; drawn
+    once per process (every model a worker trains is scored on the same ones)."""
     _, X_test, _, y_test = digits_split()
-    return [decode(canvas_png(enlarge(image, mode))) for image in X_test], y_test
+    return tuple(canvas_png(enlarge(image, mode)) for image in X_test), y_test
+
+
+@cache
+def synthetic_pngs(n_per_class: int, seed: int) -> tuple[dict[str, list[bytes]], np.ndarray]:
+    """The synthetic evaluation drawings as PNGs by background, and their labels;
+    rendered once per process."""
+    return synthetic_digit_sets(n_per_class, seed)
 
 
 def standard_sets(
@@ -38,7 +54,7 @@ def standard_sets(
         f"load_digits test, drawn large ({mode})": drawn_large_set(mode, decode)
         for mode in UPSCALING
     }
-    pngs, labels = synthetic_digit_sets(n_per_class, seed)
+    pngs, labels = synthetic_pngs(n_per_class, seed)
     for background, drawings in pngs.items():
         sets[f"synthetic strokes ({background})"] = ([decode(png) for png in drawings], labels)
     return sets

@@ -3,20 +3,24 @@
 `featurise` turns the items of one data set into feature rows through a
 transform (the pipeline's preprocessing, or an augmenting one that also
 makes distorted copies); `import_datasets` does it for the training part and
-the held-out part of every data set of a data set, and records what each
+the held-out part of every data set, and records what each
 gave. Only feature rows are kept: the ink of more than a few batches, or a
 distorted image, never sits in memory.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import numpy as np
 from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
+from recognizer.ml.augmentation import Augmenter
 from recognizer.ml.datasets import (
     HELD_OUT,
     SPLIT_SEED,
@@ -26,6 +30,7 @@ from recognizer.ml.datasets import (
     split,
 )
 from recognizer.ml.listings import Problem
+from recognizer.ml.preprocessing import RECIPE, DigitFeatures
 from recognizer.ml.progress import Progress, StageProgress, stage_progress
 
 BATCH_SIZE = 500  # images decoded at a time: 500 canvas-sized drawings are ~150 MB of ink
@@ -103,6 +108,71 @@ def _jobs(dataset: Dataset, chunks: list[np.ndarray], transform: Transform) -> I
             yield delayed(_featurise_batch)(dataset, chunk, transform)
 
 
+# Features of data sets whose content the code fixes (load_digits), by what made them:
+# a process that trains again (a worker, after new labels) reuses them instead of
+# distorting and counting tens of thousands of images anew. Bounded by rows.
+CACHED_ROWS = 250_000
+_cache: OrderedDict[tuple, Features] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def transform_key(transform: Transform) -> tuple | None:
+    """Return what fixes a transform's output (None: not known, never cached): the
+    features' recipe and parameters, and an Augmenter's distortions."""
+    if isinstance(transform, Augmenter):
+        features = features_key(transform.features)
+        redraw = f"{transform.redraw.__module__}.{transform.redraw.__qualname__}"
+        return (
+            "augment",
+            features,
+            transform.copies,
+            transform.seed,
+            redraw,
+            transform.redraw_original,
+            transform.repeat,
+            astuple(transform.distortion),
+        )
+    owner = getattr(transform, "__self__", None)
+    if isinstance(owner, DigitFeatures) and transform.__name__ == "transform":
+        return ("features", features_key(owner))
+    return None
+
+
+def features_key(features: DigitFeatures) -> tuple:
+    """Return what fixes DigitFeatures' output: the recipe and its parameters."""
+    return (RECIPE, type(features).__qualname__, tuple(sorted(features.get_params().items())))
+
+
+def cache_key(dataset: Dataset, transform: Transform, indices: np.ndarray) -> tuple | None:
+    """Return the key of these features in the cache, or None if they cannot be kept."""
+    made_by = transform_key(transform)
+    if dataset.listing.content_key is None or made_by is None:
+        return None
+    chosen = hashlib.sha256(np.ascontiguousarray(indices, dtype=np.int64).tobytes()).hexdigest()
+    return (dataset.listing.content_key, made_by, chosen)
+
+
+def kept(key: tuple | None) -> Features | None:
+    """Return the features kept under ``key``, if any."""
+    with _cache_lock:
+        return _cache.get(key) if key else None
+
+
+def remembered(key: tuple | None, make: Callable[[], Features]) -> Features:
+    """Return the features kept under ``key``, or ``make()`` them and keep them (None:
+    never kept)."""
+    features = kept(key)
+    if features is not None:
+        return features
+    features = make()
+    if key is not None and len(features.y) <= CACHED_ROWS:
+        with _cache_lock:
+            _cache[key] = features
+            while sum(len(old.y) for old in _cache.values()) > CACHED_ROWS:
+                _cache.popitem(last=False)
+    return features
+
+
 def featurise(
     dataset: Dataset,
     transform: Transform,
@@ -120,6 +190,25 @@ def featurise(
     copies, one image's rows together): labels and indices are repeated to match.
     """
     indices = np.arange(len(dataset.labels)) if indices is None else np.sort(indices)
+    key = cache_key(dataset, transform, indices)
+    if (features := kept(key)) is not None:
+        if progress is not None:
+            progress(len(indices), len(indices))
+        return features
+    return remembered(
+        key, lambda: _featurise(dataset, transform, indices, batch_size, n_jobs, progress)
+    )
+
+
+def _featurise(
+    dataset: Dataset,
+    transform: Transform,
+    indices: np.ndarray,
+    batch_size: int | None,
+    n_jobs: int | None,
+    progress: StageProgress | None,
+) -> Features:
+    """Return the features of the items asked for, computed by batches."""
     size = batch_size or batch_size_for(transform)
     chunks = [indices[start : start + size] for start in range(0, len(indices), size)]
     parts, done = [], 0

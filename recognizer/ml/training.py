@@ -99,25 +99,49 @@ def non_digit_rows(
     transform: featurising.Transform, per_kind: int = NON_DIGITS_PER_KIND
 ) -> np.ndarray:
     """Return the feature rows of the synthetic non-digits trained on (their own seed,
-    never the evaluation set's)."""
-    images, _ = nondigits.non_digits(per_kind, nondigits.TRAINING_SEED)
-    return transform(images)
+    never the evaluation set's); made once per process for each preprocessing."""
+
+    def make() -> featurising.Features:
+        images, _ = nondigits.non_digits(per_kind, nondigits.TRAINING_SEED)
+        return rows_of(transform, images, np.zeros(len(images), dtype=np.int64))
+
+    return featurising.remembered(synthetic_key(transform, "non-digits", per_kind), make).X
 
 
 def drawn_digit_rows(
     transform: featurising.Transform, per_class: int = DRAWN_DIGITS_PER_CLASS
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the feature rows and digits of synthetic pen-drawn digits for the refusal
-    step (a seed of their own, never the evaluation set's; the classifier never sees them)."""
+    step (a seed of their own, never the evaluation set's; the classifier never sees
+    them); made once per process for each preprocessing."""
     labels = np.tile(np.arange(10), per_class)
-    images = [
-        np.asarray(synthetic_drawing(int(digit), np.random.default_rng([DRAWN_DIGITS_SEED, i])))[
-            ..., 3
+
+    def make() -> featurising.Features:
+        images = [
+            np.asarray(
+                synthetic_drawing(int(digit), np.random.default_rng([DRAWN_DIGITS_SEED, i]))
+            )[..., 3]
+            / 255.0
+            for i, digit in enumerate(labels)
         ]
-        / 255.0
-        for i, digit in enumerate(labels)
-    ]
-    return (transform(images) if images else np.zeros((0, 0))), labels
+        return rows_of(transform, images, labels)
+
+    drawn = featurising.remembered(synthetic_key(transform, "drawn digits", per_class), make)
+    return drawn.X, labels
+
+
+def synthetic_key(transform: featurising.Transform, kind: str, count: int) -> tuple | None:
+    """Return the cache key of the rows of ``count`` synthetic drawings of a kind."""
+    made_by = featurising.transform_key(transform)
+    return None if made_by is None else (kind, count, made_by)
+
+
+def rows_of(
+    transform: featurising.Transform, images: list[np.ndarray], labels: np.ndarray
+) -> featurising.Features:
+    """Return the feature rows of images made here (empty for none)."""
+    X = transform(images) if images else np.zeros((0, 0))
+    return featurising.Features(X, labels, np.arange(len(labels)), [])
 
 
 def fit_steps(

@@ -44,9 +44,11 @@ def evaluate(pipeline: object, per_class: int | None = None) -> dict[str, evalua
 
 def refusal_rates(pipeline: object, per_class: int | None = None) -> dict[str, dict]:
     """Return the share refused as no digit of the synthetic non-digits (in all and by
-    kind) and of each drawing-like set of digits, by set name."""
+    kind) and of each drawing-like set of digits, by set name; ``per_class`` synthetic
+    drawings per digit and non-digits per kind (defaults: EVALUATION_PER_CLASS,
+    NON_DIGITS_PER_KIND)."""
     sets = evaluation.standard_sets(canvas_ink, n_per_class=per_class or EVALUATION_PER_CLASS)
-    non_digits = refusals.non_digit_set(canvas_ink, NON_DIGITS_PER_KIND)
+    non_digits = refusals.non_digit_set(canvas_ink, per_class or NON_DIGITS_PER_KIND)
     digits = {name: images for name, (images, _) in sets.items()}
     return refusals.refusal_rates(pipeline, non_digits, digits)
 

@@ -4,13 +4,17 @@ import numpy as np
 import pytest
 from sklearn.pipeline import Pipeline
 
-from recognizer.ml import datasets, featurising, training
+from recognizer.ml import artifacts, datasets, featurising, training
 from tests.support.canvases import ONE, ZERO, canvas_image, decode_png, ink_shape, png_bytes
 
 
 @pytest.fixture
 def result(training_result: training.TrainingResult) -> training.TrainingResult:
     return training_result
+
+
+# The refusal step learns from few synthetic rows where it is not the subject.
+FEW_REFUSAL_ROWS = {"non_digits_per_kind": 5, "drawn_digits_per_class": 2}
 
 
 def test_the_pipeline_goes_from_ink_image_to_digit():
@@ -62,6 +66,7 @@ def test_probabilities_are_a_distribution_even_for_a_blank_drawing(result):
 
 def test_the_recorded_parameters_train_the_same_model_again():
     options = {"factor": 0, "cv_folds": 2, "n_jobs": 1, "classifier_params": {"max_iter": 3}}
+    options |= FEW_REFUSAL_ROWS
     first = training.train(seed=4, **options)
     parameters = first.metadata["parameters"]
     again = training.build_pipeline(parameters["features"]["grid"], **parameters["classifier"])
@@ -99,6 +104,7 @@ def test_corrected_drawings_are_learnt():
         cv_folds=0,
         history_repeat=20,
         classifier_params=training.FAST_CLASSIFIER,
+        **FEW_REFUSAL_ROWS,
     )
     assert trained.metadata["history_samples"] == 3
     assert trained.metadata["history_repeat"] == 20
@@ -111,7 +117,12 @@ def test_corrected_drawings_are_learnt():
 
 def test_the_input_size_is_a_parameter_of_the_pipeline():
     trained = training.train(
-        factor=0, n_jobs=1, cv_folds=0, grid=12, classifier_params=training.FAST_CLASSIFIER
+        factor=0,
+        n_jobs=1,
+        cv_folds=0,
+        grid=12,
+        classifier_params=training.FAST_CLASSIFIER,
+        **FEW_REFUSAL_ROWS,
     )
     assert trained.metadata["parameters"]["features"]["grid"] == 12
     assert training.input_grid(trained.metadata) == 12
@@ -146,3 +157,22 @@ def test_imported_images_get_copies_by_data_size():
     assert copies == {"digits": 20, "folder:/nowhere": 15}  # 4,500 training images
     chosen = training.copies_by_source([imported], factor=20, import_factor=2, held_out=0.1)
     assert chosen == {"folder:/nowhere": 2}
+
+
+def test_a_second_training_in_one_process_reuses_load_digits_features(monkeypatch):
+    """A worker that trains again (after new labels) distorts and counts load_digits
+    once: the same model comes out, and another preprocessing is counted anew."""
+    options = {"factor": 0, "cv_folds": 0, "n_jobs": 1, **FEW_REFUSAL_ROWS}
+    options["classifier_params"] = training.FAST_CLASSIFIER
+    monkeypatch.setattr(featurising, "_cache", type(featurising._cache)())
+    first = training.train(**options)
+    counted = []
+    count = featurising._featurise
+    monkeypatch.setattr(
+        featurising, "_featurise", lambda *args: counted.append(args) or count(*args)
+    )
+    again = training.train(**options)
+    assert counted == []
+    assert artifacts.serialize(again.pipeline) == artifacts.serialize(first.pipeline)
+    training.train(**options, grid=9)
+    assert len(counted) == 2  # its training part and its held-out part

@@ -45,7 +45,7 @@ class Command(BaseCommand):
             "--per-class",
             type=int,
             default=model_evaluation.EVALUATION_PER_CLASS,
-            help="Synthetic drawings per digit and background "
+            help="Synthetic drawings per digit and background, and non-digits per kind "
             f"(default {model_evaluation.EVALUATION_PER_CLASS}).",
         )
         parser.add_argument(
