@@ -148,15 +148,6 @@ def test_a_grid_that_is_not_a_whole_number_of_cells_is_refused(size):
         DigitFeatures(grid=size).transform([ink_shape("loop")])
 
 
-def test_a_model_pickled_before_the_grid_existed_keeps_its_8x8_features():
-    state = DigitFeatures().__getstate__()
-    del state["grid"]
-    restored = DigitFeatures.__new__(DigitFeatures)
-    restored.__setstate__(state)
-    assert restored.get_params()["grid"] == 8
-    assert restored.transform([ink_shape("loop")]).shape == (1, 64)
-
-
 @pytest.mark.parametrize("strokes", [TWO, FOUR, ZERO, SEVEN])
 @pytest.mark.parametrize("pen", [6, 18])
 def test_the_same_drawing_at_280_560_and_1000_pixels_has_the_same_features(strokes, pen):
