@@ -64,7 +64,7 @@ class PredictionAdmin(admin.ModelAdmin):
     action_form = LabelActionForm
     actions = [
         *("mark_guess_right", "set_label", "mark_not_a_digit", "clear_label"),
-        *("export_csv", "export_data_set"),
+        *("download_csv", "export_data_set"),
     ]
     # At millions of rows, a count of the whole table beside every filtered
     # count, and per-value counts of every filter (facets), each cost a pass
@@ -269,8 +269,8 @@ class PredictionAdmin(admin.ModelAdmin):
         changed = services.predictions_label(predictions=queryset, label=None, user=request.user)
         self.message_user(request, drawings(changed, "no longer labelled"))
 
-    @admin.action(description="Export selected as CSV", permissions=["view"])
-    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
+    @admin.action(description="Download the selected as CSV", permissions=["view"])
+    def download_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
         filename = f"predictions-{timezone.now():%Y%m%d-%H%M%S}.csv"
         return StreamingHttpResponse(
             csv_lines(request, queryset.order_by("-created_at", "-id")),

@@ -173,7 +173,7 @@ class TestBulkActions:
         )
         Prediction.objects.filter(pk=history["one"].pk).update(label=None)
         selected = [history["one"], history["zero"]]
-        response = run_action(staff_client, "export_csv", selected)
+        response = run_action(staff_client, "download_csv", selected)
         assert response["Content-Type"] == "text/csv; charset=utf-8"
         assert "attachment" in response["Content-Disposition"]
         lines = b"".join(response.streaming_content).decode().splitlines()

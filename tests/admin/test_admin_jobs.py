@@ -109,3 +109,17 @@ def test_the_jobs_page_stops_refreshing_once_every_job_ended(admin_client):
     assert b"cancelled" in page.content
     detail = admin_client.get(f"/admin/recognizer/job/{job.pk}/change/")
     assert b'id="cancel-job"' not in detail.content
+
+
+@pytest.mark.parametrize(
+    "result",
+    [{}, {"model_version": "abcdefabcdef"}, {"file": "exports/gone.zip", "drawings": 3}],
+)
+def test_the_file_of_a_job_without_one_is_a_404_page(admin_client, result):
+    """A training wrote no file; an export's archive may have been deleted since."""
+    job = Job.objects.create(
+        kind=Job.Kind.EXPORT, status=Job.Status.SUCCEEDED, requested_via="tests", result=result
+    )
+    response = admin_client.get(f"/admin/recognizer/job/{job.pk}/file/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
