@@ -9,11 +9,13 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db.models import Q
+from rest_framework.test import APIClient
 
 from recognizer.api.throttling import ClientRateThrottle
 from recognizer.ml import artifacts, training
 from recognizer.models import ModelActivation, ModelVersion
 from recognizer.registry import services as registry
+from recognizer.training import services as training_services
 from tests.support.backing import create_bucket, redis_server, s3_server, s3_storage_options
 from tests.support.gunicorn import write_model_folder
 from tests.support.scraping import TOKEN
@@ -53,10 +55,38 @@ def register(data: bytes, metadata: dict, *, active: bool = True) -> ModelVersio
     return model_version
 
 
-def uses_database(request: pytest.FixtureRequest) -> bool:
-    return request.node.get_closest_marker("django_db") is not None or bool(
-        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_setup"}
+
+
+def uses_database(item: pytest.Item) -> bool:
+    """Whether a test touches the database (or a server that does)."""
+    return (
+        item.get_closest_marker("django_db") is not None
+        or item.get_closest_marker("server") is not None
+        or bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
     )
+
+
+# The folders whose tests take longest (real servers, workers, trainings, a browser),
+# longest first: started first, they run beside the many short ones, and the run does
+# not end waiting for one of them.
+SLOWEST_FIRST = ["deployment", "jobs", "training", "management", "e2e", "monitoring", "web"]
+
+
+def run_order(item: pytest.Item) -> tuple[int, int]:
+    """Return where a test comes in the run: the full training, then the slow folders."""
+    folder = item.path.parent.name
+    slow = SLOWEST_FIRST.index(folder) if folder in SLOWEST_FIRST else len(SLOWEST_FIRST)
+    return (item.get_closest_marker("full_training") is None, slow)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that touch the database (the PostgreSQL pass runs those only), and
+    order the run: longest first, so that several processes end together."""
+    for item in items:
+        if uses_database(item):
+            item.add_marker(pytest.mark.database)
+    items.sort(key=run_order)
 
 
 @pytest.fixture(autouse=True)
@@ -77,10 +107,24 @@ def model_in_service(
             "OPTIONS": {"location": str(tmp_path / "models")},
         },
     }
-    if not uses_database(request):
+    if not uses_database(request.node):
         return None
     request.getfixturevalue("transactional_db" if "live_server" in request.fixturenames else "db")
     return register(trained_artifact, training_result.metadata)
+
+
+@pytest.fixture
+def cheap_full_training(monkeypatch) -> None:
+    """A training without --fast made as cheap as a quick one, for tests whose subject
+    is what happens around a full training (make run's take-over), not the model it
+    makes: it is still recorded as a full one."""
+    options = training_services.training_options
+
+    def cheap(*, fast: bool, factor: int | None, history_repeat: int | None) -> dict:
+        quick = options(fast=True, factor=factor, history_repeat=history_repeat)
+        return quick if fast else {**quick, "factor": 0}  # another model than the quick one
+
+    monkeypatch.setattr(training_services, "training_options", cheap)
 
 
 @pytest.fixture
@@ -114,7 +158,22 @@ def staff_user(django_user_model):
 
 @pytest.fixture
 def staff_client(client, staff_user):
+    """Django's test client, logged in as the reviewer (the admin's pages)."""
     client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def api() -> APIClient:
+    """DRF's test client, as an anonymous caller of the API (a script, a page)."""
+    return APIClient()
+
+
+@pytest.fixture
+def staff_api(staff_user) -> APIClient:
+    """DRF's test client, authenticated as the reviewer."""
+    client = APIClient()
+    client.force_authenticate(staff_user)
     return client
 
 

@@ -43,13 +43,6 @@ def history() -> dict[str, Prediction]:
     }
 
 
-@pytest.fixture
-def staff_api(staff_user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(staff_user)
-    return api
-
-
 def ids(response) -> list[int]:
     assert response.status_code == 200, response.content
     return [row["id"] for row in response.json()["results"]]

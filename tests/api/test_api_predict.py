@@ -22,11 +22,6 @@ pytestmark = pytest.mark.django_db
 PREDICT = "/api/predict/"
 
 
-@pytest.fixture
-def api() -> APIClient:
-    return APIClient()
-
-
 def stored_files() -> list[Path]:
     return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
 

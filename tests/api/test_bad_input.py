@@ -13,7 +13,6 @@ import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from PIL import Image, PngImagePlugin
-from rest_framework.test import APIClient
 
 from recognizer.models import Prediction
 from tests.support.answers import assert_error, assert_nothing_stored
@@ -23,11 +22,6 @@ pytestmark = pytest.mark.django_db
 
 PREDICT = "/api/predict/"
 WHITE = (255, 255, 255, 255)
-
-
-@pytest.fixture
-def api() -> APIClient:
-    return APIClient()
 
 
 def refused(response, status: int, code: str | None = None) -> dict:
@@ -284,9 +278,8 @@ class TestOtherStringFields:
 
     @pytest.mark.parametrize("value", WEIRD)
     @pytest.mark.parametrize("field", ["model_version", "created_after", "digit", "correct"])
-    def test_history_filters(self, staff_user, field, value):
-        staff = APIClient()
-        staff.force_authenticate(staff_user)
+    def test_history_filters(self, staff_api, field, value):
+        staff = staff_api
         response = staff.get("/api/predictions/", {field: value})
         assert response.status_code in (200, 400), response.content
         assert response["Content-Type"] == "application/json"

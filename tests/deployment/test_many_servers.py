@@ -24,7 +24,7 @@ import redis
 from recognizer.ml import artifacts
 from tests.support.backing import S3_CREDENTIALS, S3_REGION, create_bucket, s3_client
 from tests.support.gunicorn import Server, gunicorn_server, prediction_bodies, write_model_folder
-from tests.support.processes import manage as run_command
+from tests.support.processes import manage
 
 pytestmark = pytest.mark.server
 
@@ -47,11 +47,6 @@ def shared(postgres_database, redis_url, s3_endpoint) -> dict[str, str]:
         "THROTTLE_FEEDBACK_ANON_RATE": f"{FEEDBACK_RATE}/minute",
         "DJANGO_SUPERUSER_PASSWORD": STAFF[1],
     }
-
-
-def manage(environment: dict[str, str], *args: str, check: bool = True) -> str:
-    """Run a management command on the shared state, as either machine would; its output."""
-    return run_command(*args, check=check, **environment).stdout
 
 
 def basic_auth() -> dict[str, str]:
@@ -84,7 +79,9 @@ def test_two_machines_share_drawings_throttles_and_the_model(
 
     with ExitStack() as machines:
         a, b = machine("a"), machine("b")
-        manage(shared, "createsuperuser", "--noinput", "--username", STAFF[0], "--email", "o@x.org")
+        manage(
+            "createsuperuser", "--noinput", "--username", STAFF[0], "--email", "o@x.org", **shared
+        )
         through_a = drawing_made_on_a_is_opened_on_b(a, b)
         feedback = throttle_counts_across_both(a, b, through_a)
         delay = activation_on_a_is_served_by_b(tmp_path, training_result, shared, a, b)
@@ -120,9 +117,9 @@ def throttle_counts_across_both(a: Server, b: Server, made: dict) -> list[int]:
 
 def activation_on_a_is_served_by_b(tmp_path, training_result, shared, a, b) -> float:
     second = a_second_model(tmp_path, training_result)
-    manage(shared, "import_models", str(tmp_path / "second-model"))
+    manage("import_models", str(tmp_path / "second-model"), **shared)
     assert b.request("GET", "/api/model/")[1]["version"] != second
-    manage({**shared, "MEDIA_ROOT": str(a.media_root)}, "activate_model", second)
+    manage("activate_model", second, **{**shared, "MEDIA_ROOT": str(a.media_root)})
     activated = time.monotonic()
     while b.request("GET", "/api/model/")[1]["version"] != second:
         assert time.monotonic() - activated < 2, "B still serves the old model after 2 s"
@@ -157,5 +154,8 @@ def killing_a_mid_burst_loses_no_drawing(a, b, shared, s3_endpoint) -> set[int]:
     assert accepted <= set(rows), "every acknowledged drawing has its row"
     assert set(rows.values()) <= stored, "no row without its drawing"
     # A request killed between its file and its row may leave a file alone: allowed.
-    assert "Rows without their drawing file: 0" in manage(shared, "check_history", check=False)
+    assert (
+        "Rows without their drawing file: 0"
+        in manage("check_history", check=False, **shared).stdout
+    )
     return accepted

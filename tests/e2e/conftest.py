@@ -50,3 +50,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.path):
             item.add_marker(pytest.mark.e2e)
+            # What the browser shows does not depend on the database behind it.
+            item.add_marker(pytest.mark.one_pass)

@@ -121,13 +121,6 @@ class TestAdminQueue:
         assert QUEUE not in client.get("/admin/").content.decode()
 
 
-@pytest.fixture
-def staff_api(staff_user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(staff_user)
-    return api
-
-
 @pytest.mark.django_db
 class TestApiQueue:
     def test_the_same_order_through_the_api(self, staff_api, history):

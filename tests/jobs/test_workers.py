@@ -23,7 +23,8 @@ QUICK_TRAINING = {"kind": "train", "datasets": ["digits", "history"], "fast": Tr
 
 
 @pytest.fixture
-def api(staff_user) -> APIClient:
+def admin_api(staff_user) -> APIClient:
+    """The API as a superuser: may queue every kind of job."""
     staff_user.is_superuser = True
     staff_user.save()
     client = APIClient()
@@ -31,9 +32,9 @@ def api(staff_user) -> APIClient:
     return client
 
 
-def queue(api: APIClient, body: dict) -> int:
+def queue(admin_api: APIClient, body: dict) -> int:
     extra = {"evaluate": False} if body["kind"] == "train" else {}
-    response = api.post("/api/jobs/", {**extra, **body}, format="json")
+    response = admin_api.post("/api/jobs/", {**extra, **body}, format="json")
     assert response.status_code == 202, response.content
     return response.json()["id"]
 
@@ -43,16 +44,16 @@ def roles() -> dict[str, str]:
 
 
 def test_trainings_from_the_api_and_the_admin_make_challengers(
-    api, admin_client, model_in_service, tmp_path
+    admin_api, admin_client, model_in_service, tmp_path
 ):
     labelled_drawings([0, 1, 3, 7] * 3)
     log = tmp_path / "worker.log"
     with worker(log):
-        from_api = queue(api, {**QUICK_TRAINING, "grid": 9})
+        from_api = queue(admin_api, {**QUICK_TRAINING, "grid": 9})
         job = job_reaching(from_api, ENDED, log=log)
         assert job.status == Job.Status.SUCCEEDED, job.log
         assert job.progress == 1.0
-        detail = api.get(f"/api/jobs/{from_api}/").json()
+        detail = admin_api.get(f"/api/jobs/{from_api}/").json()
         assert detail["result"]["model_version"] == roles()["challenger"]
         assert roles()["active"] == model_in_service.version  # never served before a promotion
 
@@ -75,32 +76,32 @@ def test_trainings_from_the_api_and_the_admin_make_challengers(
 
 
 def test_a_failing_job_says_why_leaves_the_models_alone_and_the_worker_goes_on(
-    api, model_in_service, other_version, tmp_path
+    admin_api, model_in_service, other_version, tmp_path
 ):
     before = roles()
     log = tmp_path / "worker.log"
     with worker(log):
-        failing = queue(api, {"kind": "train", "datasets": ["history"], "fast": True})
-        rescoring = queue(api, {"kind": "rescore", "versions": [other_version.version]})
+        failing = queue(admin_api, {"kind": "train", "datasets": ["history"], "fast": True})
+        rescoring = queue(admin_api, {"kind": "rescore", "versions": [other_version.version]})
         job = job_reaching(failing, ENDED, log=log)
         assert job.status == Job.Status.FAILED
         assert job.error.startswith("There are no labelled drawings to learn from")
-        assert api.get(f"/api/jobs/{failing}/").json()["error"] == job.error
+        assert admin_api.get(f"/api/jobs/{failing}/").json()["error"] == job.error
         assert job_reaching(rescoring, ENDED, log=log).status == Job.Status.SUCCEEDED
     assert roles() == before
 
 
-def test_an_export_is_written_through_storage_and_downloaded_by_staff(api, client, tmp_path):
+def test_an_export_is_written_through_storage_and_downloaded_by_staff(admin_api, client, tmp_path):
     drawings = labelled_drawings([3, 7, 7])
     log = tmp_path / "worker.log"
     with worker(log):
-        exported = queue(api, {"kind": "export", "filters": {"label": 7}})
+        exported = queue(admin_api, {"kind": "export", "filters": {"label": 7}})
         job = job_reaching(exported, ENDED, log=log)
     assert job.status == Job.Status.SUCCEEDED, job.log
     assert job.result["drawings"] == 2
     assert drawing_storage().exists(job.result["file"])
-    detail = api.get(f"/api/jobs/{exported}/").json()
-    response = api.get(detail["result"]["download_url"])
+    detail = admin_api.get(f"/api/jobs/{exported}/").json()
+    response = admin_api.get(detail["result"]["download_url"])
     assert response.status_code == 200
     archive = tmp_path / "export.zip"
     archive.write_bytes(b"".join(response.streaming_content))
@@ -109,14 +110,14 @@ def test_an_export_is_written_through_storage_and_downloaded_by_staff(api, clien
     assert client.get(f"/api/jobs/{exported}/file/").status_code == 401
 
 
-def test_a_running_job_cancelled_stops_at_its_next_step(api, model_in_service, tmp_path):
+def test_a_running_job_cancelled_stops_at_its_next_step(admin_api, model_in_service, tmp_path):
     log = tmp_path / "worker.log"
     with worker(log):
         # The full setting: minutes of work, reporting progress all along.
-        job_id = queue(api, {"kind": "train", "datasets": ["digits"], "grid": 9})
+        job_id = queue(admin_api, {"kind": "train", "datasets": ["digits"], "grid": 9})
         running = job_reaching(job_id, {Job.Status.RUNNING, *ENDED}, log=log)
         assert running.status == Job.Status.RUNNING
-        assert api.post(f"/api/jobs/{job_id}/cancel/").status_code == 200
+        assert admin_api.post(f"/api/jobs/{job_id}/cancel/").status_code == 200
         job = job_reaching(job_id, ENDED, seconds=60, log=log)
     assert job.status == Job.Status.CANCELLED
     assert job.stage == "cancelled as asked"
@@ -142,11 +143,11 @@ def kill(process) -> None:
 
 
 def test_a_worker_killed_mid_job_is_replaced_and_the_job_never_stays_running(
-    api, settings, model_in_service, tmp_path
+    admin_api, settings, model_in_service, tmp_path
 ):
     settings.JOB_LEASE_SECONDS = 2
     lease = {"JOB_LEASE_SECONDS": "2"}
-    first = queue(api, {"kind": "train", "datasets": ["digits"], "grid": 9, "fast": True})
+    first = queue(admin_api, {"kind": "train", "datasets": ["digits"], "grid": 9, "fast": True})
     with worker(tmp_path / "a.log", **lease) as process:
         wait_running(first, 1, tmp_path / "a.log")
         kill(process)
@@ -160,7 +161,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_never_stays_running(
     abandoned = DBTaskResult.objects.filter(task_path="recognizer.runner.job_run")
     assert not abandoned.filter(status=TaskResultStatus.RUNNING).exists()
 
-    second = queue(api, {"kind": "train", "datasets": ["digits"], "grid": 10, "fast": True})
+    second = queue(admin_api, {"kind": "train", "datasets": ["digits"], "grid": 10, "fast": True})
     for attempt, name in [(1, "c"), (2, "d")]:
         with worker(tmp_path / f"{name}.log", **lease) as process:
             wait_running(second, attempt, tmp_path / f"{name}.log")
@@ -172,9 +173,9 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_never_stays_running(
     assert roles()["challenger"] == Job.objects.get(pk=first).result["model_version"]
 
 
-def test_a_worker_stopped_mid_job_puts_it_back_in_the_queue(api, model_in_service, tmp_path):
+def test_a_worker_stopped_mid_job_puts_it_back_in_the_queue(admin_api, model_in_service, tmp_path):
     """Ctrl-C on `make run` (SIGINT to the worker, then the Makefile's SIGTERM)."""
-    job_id = queue(api, {"kind": "train", "datasets": ["digits"], "grid": 9, "fast": True})
+    job_id = queue(admin_api, {"kind": "train", "datasets": ["digits"], "grid": 9, "fast": True})
     with worker(tmp_path / "a.log") as process:
         wait_running(job_id, 1, tmp_path / "a.log")
         os.killpg(process.pid, signal.SIGINT)
@@ -189,12 +190,12 @@ def test_a_worker_stopped_mid_job_puts_it_back_in_the_queue(api, model_in_servic
     assert (job.status, job.attempts) == (Job.Status.SUCCEEDED, 1)
 
 
-def test_two_workers_share_ten_jobs_each_run_once(api, model_in_service, tmp_path, settings):
+def test_two_workers_share_ten_jobs_each_run_once(admin_api, model_in_service, tmp_path, settings):
     if not settings.DATABASES["default"]["ENGINE"].endswith(".postgresql"):
         pytest.skip("workers claim jobs with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL")
     labelled_drawings([3, 7])
     with worker(tmp_path / "one.log"), worker(tmp_path / "two.log"):
-        ids = [queue(api, {"kind": "export", "filters": {"label": 7}}) for _ in range(10)]
+        ids = [queue(admin_api, {"kind": "export", "filters": {"label": 7}}) for _ in range(10)]
         ended = [job_reaching(job_id, ENDED, log=tmp_path / "one.log") for job_id in ids]
     assert all(job.status == Job.Status.SUCCEEDED and job.attempts == 1 for job in ended)
     assert all(job.log.count("run 1 started") == 1 for job in ended)

@@ -1,41 +1,36 @@
 """`make run`'s first minutes: a quick model serves at once, and the full one trained
 meanwhile takes over without a restart."""
 
-import io
 import shlex
 import subprocess
 
 import pytest
-from django.core.management import call_command
 
 from recognizer.jobs import runner
 from recognizer.models import Job, ModelVersion
 from recognizer.registry.serving import ServedModels
+from tests.support.commands import command
 from tests.support.processes import PROJECT
 
-pytestmark = pytest.mark.django_db
-
-
-def train(*args: str) -> str:
-    output = io.StringIO()
-    call_command("train_model", *args, stdout=output)
-    return output.getvalue()
+# Its subject does not depend on the database: not run again on PostgreSQL.
+pytestmark = [pytest.mark.django_db, pytest.mark.one_pass]
 
 
 def active() -> ModelVersion:
     return ModelVersion.objects.get(role=ModelVersion.Role.IN_SERVICE)
 
 
-def test_a_quick_model_serves_first_and_the_full_one_takes_over(no_model, settings, client):
-    train("--if-missing", "--fast", "--skip-evaluation")
+def test_a_quick_model_serves_first_and_the_full_one_takes_over(
+    no_model, cheap_full_training, client
+):
+    command("train_model", "--if-missing", "--fast", "--skip-evaluation")
     quick = active()
     assert quick.metadata["fast"] is True
     service = ServedModels(recheck_seconds=0)  # a server process, started once
     assert service.in_service().version == quick.version
     assert "A quick model" in client.get("/").content.decode()
 
-    settings.TRAINING_AUGMENTATION_FACTOR = 0  # the full setting, made cheap for a test
-    output = train("--if-fast", "--skip-evaluation")
+    output = command("train_model", "--if-fast", "--skip-evaluation")
     assert "put in service" in output
     full = active()
     assert full.version != quick.version and full.metadata["fast"] is False
@@ -43,26 +38,31 @@ def test_a_quick_model_serves_first_and_the_full_one_takes_over(no_model, settin
     assert service.loads == 2
     assert "A quick model" not in client.get("/").content.decode()
 
-    assert "not training" in train("--if-fast")
+    assert "not training" in command("train_model", "--if-fast")
     assert active().version == full.version
 
 
-def test_the_full_model_is_queued_once_as_a_job_and_takes_over_when_run(no_model, settings):
-    train("--if-missing", "--fast", "--skip-evaluation")
+def test_the_full_model_is_queued_once_as_a_job_and_takes_over_when_run(
+    no_model, cheap_full_training
+):
+    command("train_model", "--if-missing", "--fast", "--skip-evaluation")
     quick = active()
-    assert "Training queued as job" in train("--if-fast", "--in-background", "--skip-evaluation")
-    assert "already queued" in train("--if-fast", "--in-background", "--skip-evaluation")
+    assert "Training queued as job" in command(
+        "train_model", "--if-fast", "--in-background", "--skip-evaluation"
+    )
+    assert "already queued" in command(
+        "train_model", "--if-fast", "--in-background", "--skip-evaluation"
+    )
     job = Job.objects.get()
     assert job.kind == Job.Kind.TRAIN and job.parameters["if_fast"] is True
 
-    settings.TRAINING_AUGMENTATION_FACTOR = 0  # the full setting, made cheap for a test
     runner.job_run.call(job.pk)  # as a worker runs it
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED, job.log
     full = active()
     assert full.version == job.result["model_version"] != quick.version
     assert full.metadata["fast"] is False
-    assert "Training queued" not in train("--if-fast", "--in-background")
+    assert "Training queued" not in command("train_model", "--if-fast", "--in-background")
 
 
 def test_make_run_starts_the_worker_as_written():

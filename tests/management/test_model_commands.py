@@ -1,17 +1,18 @@
 """evaluate_model and contact_sheet: looking at what the model does with drawings."""
 
-import io
 import re
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from PIL import Image
 
 from recognizer.models import ModelVersion
 from tests.support.canvases import ONE, ZERO, canvas_image
+from tests.support.commands import command
 from tests.support.handwriting import digit_folder
 
-pytestmark = pytest.mark.django_db
+# Its subject does not depend on the database: not run again on PostgreSQL.
+pytestmark = [pytest.mark.django_db, pytest.mark.one_pass]
 
 SETS = [
     "load_digits test, drawn large (nearest)",
@@ -21,14 +22,8 @@ SETS = [
 ]
 
 
-def run(*args: str) -> str:
-    out = io.StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
-
-
 def test_evaluate_model_prints_accuracy_per_digit_and_confusion_for_every_set(model_in_service):
-    output = run("evaluate_model", "--per-class", "2")
+    output = command("evaluate_model", "--per-class", "2")
     for name in SETS:
         assert name in output
     assert output.count("predicted as") == 4
@@ -39,7 +34,7 @@ def test_evaluate_model_prints_accuracy_per_digit_and_confusion_for_every_set(mo
 
 
 def test_recorded_figures_are_shown_by_the_model_endpoint(model_in_service, client):
-    run("evaluate_model", "--per-class", "1", "--record")
+    command("evaluate_model", "--per-class", "1", "--record")
     model_in_service.refresh_from_db()
     assert sorted(model_in_service.evaluation) == sorted(SETS)
     body = client.get("/api/model/").json()
@@ -52,7 +47,7 @@ def test_recorded_figures_are_shown_by_the_model_endpoint(model_in_service, clie
 
 def test_evaluate_model_scores_any_data_set(model_in_service, tmp_path):
     folder = digit_folder(tmp_path / "set", per_digit=3)
-    output = run("evaluate_model", "--dataset", f"folder:{folder}", "--dataset", "digits")
+    output = command("evaluate_model", "--dataset", f"folder:{folder}", "--dataset", "digits")
     assert f"folder:{folder}" in output and " 30 " in output
     assert "digits " in output and " 1797 " in output
     assert output.count("predicted as") == 2
@@ -60,8 +55,8 @@ def test_evaluate_model_scores_any_data_set(model_in_service, tmp_path):
 
 
 def test_evaluate_model_scores_the_held_out_part_and_records_it(model_in_service, tmp_path):
-    run("evaluate_model", "--per-class", "1", "--record")
-    output = run("evaluate_model", "--dataset", "digits", "--held-out", "--record")
+    command("evaluate_model", "--per-class", "1", "--record")
+    output = command("evaluate_model", "--dataset", "digits", "--held-out", "--record")
     assert "digits, held out" in output and " 450 " in output
     model_in_service.refresh_from_db()
     assert model_in_service.evaluation["digits, held out"]["samples"] == 450
@@ -77,18 +72,18 @@ def test_evaluate_model_scores_the_held_out_part_and_records_it(model_in_service
 )
 def test_evaluate_model_explains_bad_data_sets(model_in_service, args, message):
     with pytest.raises(CommandError, match=message):
-        run("evaluate_model", *args)
+        command("evaluate_model", *args)
 
 
 def test_evaluate_model_refuses_an_empty_data_set(model_in_service, tmp_path):
     (tmp_path / "0").mkdir()
     (tmp_path / "0" / "a.png").write_text("no picture")
     with pytest.raises(CommandError, match="No usable image"):
-        run("evaluate_model", "--dataset", f"folder:{tmp_path}")
+        command("evaluate_model", "--dataset", f"folder:{tmp_path}")
 
 
 def test_list_models_shows_the_input_size_and_the_data(model_in_service):
-    output = run("list_models")
+    output = command("list_models")
     assert "input" in output.splitlines()[0] and "data" in output.splitlines()[0]
     assert f"* {model_in_service.version}" in output
     assert re.search(r" 8x8 +digits ", output)
@@ -96,12 +91,12 @@ def test_list_models_shows_the_input_size_and_the_data(model_in_service):
 
 def test_evaluate_model_refuses_an_unknown_version(model_in_service):
     with pytest.raises(CommandError, match="There is no model version '0123456789ab'"):
-        run("evaluate_model", "--model", "0123456789ab")
+        command("evaluate_model", "--model", "0123456789ab")
 
 
 def test_contact_sheet_of_synthetic_drawings(model_in_service, tmp_path):
     sheet = tmp_path / "sheet.png"
-    output = run("contact_sheet", str(sheet), "--per-class", "1", "--background", "white")
+    output = command("contact_sheet", str(sheet), "--per-class", "1", "--background", "white")
     assert "10 drawings written" in output
     image = Image.open(sheet)
     assert image.format == "PNG" and image.height > 10 * 80
@@ -111,7 +106,7 @@ def test_contact_sheet_of_your_own_drawings(model_in_service, tmp_path):
     canvas_image(ONE).save(tmp_path / "one.png")
     canvas_image(ZERO).save(tmp_path / "zero.png")
     sheet = tmp_path / "sheet.png"
-    run(
+    command(
         "contact_sheet",
         str(sheet),
         "--drawings",
@@ -127,18 +122,18 @@ def test_contact_sheet_of_your_own_drawings(model_in_service, tmp_path):
 )
 def test_contact_sheet_explains_bad_drawing_arguments(model_in_service, tmp_path, spec, message):
     with pytest.raises(CommandError, match=message):
-        run("contact_sheet", str(tmp_path / "sheet.png"), "--drawings", spec)
+        command("contact_sheet", str(tmp_path / "sheet.png"), "--drawings", spec)
 
 
 def test_contact_sheet_explains_an_unreadable_drawing(model_in_service, tmp_path):
     (tmp_path / "bad.png").write_bytes(b"not a picture")
     with pytest.raises(CommandError, match="could not be read"):
-        run("contact_sheet", str(tmp_path / "sheet.png"), "--drawings", f"3={tmp_path}/bad.png")
+        command("contact_sheet", str(tmp_path / "sheet.png"), "--drawings", f"3={tmp_path}/bad.png")
 
 
 def test_contact_sheet_explains_an_unwritable_output(model_in_service, tmp_path):
     with pytest.raises(CommandError, match="No such file"):
-        run("contact_sheet", str(tmp_path / "missing" / "sheet.png"), "--per-class", "1")
+        command("contact_sheet", str(tmp_path / "missing" / "sheet.png"), "--per-class", "1")
 
 
 @pytest.mark.parametrize(
@@ -154,5 +149,5 @@ def test_train_model_explains_impossible_settings(
 ):
     setattr(settings, setting, value)
     with pytest.raises(CommandError, match=message):
-        run("train_model", "--fast")
+        command("train_model", "--fast")
     assert ModelVersion.objects.count() == 1  # nothing trained

@@ -29,6 +29,9 @@ def load_gunicorn_config(monkeypatch, **environment: str) -> object:
         monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
+    # The file sets it for the server it configures: undone after the test, or every
+    # later test in this process would read metrics as a gunicorn worker does.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", environment.get("PROMETHEUS_MULTIPROC_DIR", ""))
     spec = importlib.util.spec_from_file_location("gunicorn_conf", PROJECT / "gunicorn.conf.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -1,14 +1,11 @@
 """Throttling, access, CSRF, security headers and the production settings check."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from rest_framework.test import APIClient
 
 from tests.support.canvases import one_data_uri
 from tests.support.processes import PROJECT as ROOT
+from tests.support.processes import manage
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +30,8 @@ class TestThrottling:
         body = {"label": 1, "token": made["feedback_token"]}
         assert [api.post(url, body, format="json").status_code for _ in range(3)] == [200, 200, 429]
 
-    def test_logged_in_users_have_their_own_rate(self, low_rates, staff_user):
-        api = APIClient()
-        api.force_authenticate(staff_user)
+    def test_logged_in_users_have_their_own_rate(self, low_rates, staff_api):
+        api = staff_api
         statuses = [
             api.post("/api/predict/", {"image": one_data_uri()}, format="json").status_code
             for _ in range(4)
@@ -120,21 +116,6 @@ class TestHeaders:
         assert "<script>" not in page and "<style" not in page and "style=" not in page
 
 
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={
-            "PATH": os.environ["PATH"],
-            "DJANGO_SETTINGS_MODULE": "digitsite.settings",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": "a-production-secret-key-that-is-long-and-random-4f9a8c7e2d1b0a3f5e6d7c8b9a",
@@ -144,12 +125,14 @@ PRODUCTION = {
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", check=False, inherit=False, **PRODUCTION
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_a_missing_secret_key_is_a_clear_error_in_production():
-    result = manage("check", **{**PRODUCTION, "SECRET_KEY": ""})
+    result = manage("check", check=False, inherit=False, **{**PRODUCTION, "SECRET_KEY": ""})
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr

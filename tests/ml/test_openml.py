@@ -12,7 +12,8 @@ from recognizer.ml.preprocessing import RECIPE
 from recognizer.models import ModelVersion
 from tests.support.openml_server import FakeOpenML, mnist_like_rows
 
-pytestmark = pytest.mark.django_db
+# Its subject does not depend on the database: not run again on PostgreSQL.
+pytestmark = [pytest.mark.django_db, pytest.mark.one_pass]
 
 ROWS = 60
 

@@ -15,7 +15,8 @@ from recognizer.ml.synthetic import synthetic_digit_sets
 from tests.conftest import register
 from tests.support.canvases import ONE, SEVEN, ZERO, canvas_image, decode_png, png_bytes
 
-pytestmark = pytest.mark.django_db
+# Its subject does not depend on the database: not run again on PostgreSQL.
+pytestmark = [pytest.mark.django_db, pytest.mark.one_pass, pytest.mark.full_training]
 
 
 @pytest.fixture(scope="module")

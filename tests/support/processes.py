@@ -45,13 +45,18 @@ def background(
                 process.wait()
 
 
-def manage(*args: str, check: bool = True, **environment: str) -> subprocess.CompletedProcess:
-    """Run a management command with production settings, as a server machine would."""
+def manage(
+    *args: str, check: bool = True, inherit: bool = True, **environment: str
+) -> subprocess.CompletedProcess:
+    """Run a management command with production settings, as a server machine would:
+    with this process's environment (the test database's, say), or with none of it
+    but PATH (``inherit=False``: the settings' own defaults), then ``environment``."""
+    inherited = os.environ if inherit else {"PATH": os.environ["PATH"]}
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=PROJECT,
         env={
-            **os.environ,
+            **inherited,
             "DJANGO_SETTINGS_MODULE": "digitsite.settings",
             "DEBUG": "0",
             "SECRET_KEY": SERVER_SECRET_KEY,

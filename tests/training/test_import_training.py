@@ -9,15 +9,11 @@ from rest_framework.test import APIClient
 
 from recognizer.models import ModelVersion
 from tests.support.canvases import ONE, drawing_data_uri
+from tests.support.commands import train
 from tests.support.handwriting import digit_folder
 
-pytestmark = pytest.mark.django_db
-
-
-def train(*args: str) -> str:
-    out = io.StringIO()
-    call_command("train_model", "--fast", "--skip-evaluation", *args, stdout=out)
-    return out.getvalue()
+# Its subject does not depend on the database: not run again on PostgreSQL.
+pytestmark = [pytest.mark.django_db, pytest.mark.one_pass]
 
 
 def active_version() -> str:

@@ -22,7 +22,8 @@ from tests.support.gunicorn import gunicorn_server, prediction_bodies
 from tests.support.processes import PROJECT, background, free_port
 from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.server
+# Its servers each keep their own SQLite file, whatever the suite runs on.
+pytestmark = [pytest.mark.server, pytest.mark.one_pass]
 
 SHIPPED = PROJECT / "docs" / "prometheus"
 TOKEN = "prometheus-test-token"
