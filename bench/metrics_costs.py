@@ -6,7 +6,7 @@ call, in CPU microseconds (process time):
 
 - django-prometheus' two middlewares around a view that does nothing, minus
   the same view alone (what every request pays);
-- the app's own counters of one stored prediction (`recognizer.metrics`);
+- the app's own counters of one stored prediction (`recognizer.history.metrics`);
 - one scrape: every file read and the text written (`recognizer.web.metrics`),
   with the database's metrics.
 
