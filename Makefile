@@ -63,7 +63,7 @@ test: $(VENV)/.dev system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest --numprocesses $(TEST_PROCESSES) --dist worksteal -m "not full_training"
+	$(BIN)/python -m pytest --numprocesses $(TEST_PROCESSES) --dist worksteal --durations=10 -m "not full_training"
 
 ## test-full: `make test`, then the full model trained as `make run` trains it and held
 ## to the recognition targets (what .ci/run does before the PostgreSQL pass)

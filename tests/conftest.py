@@ -1,8 +1,10 @@
 import copy
+import fcntl
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import joblib
 import pytest
 import redis
 from django.conf import settings
@@ -22,11 +24,23 @@ from tests.support.scraping import TOKEN
 
 
 @pytest.fixture(scope="session")
-def training_result() -> training.TrainingResult:
-    """A model trained once for the whole run, in the fast setting (seconds,
-    not the minute and a half of the full one; tests/test_recognition.py
-    trains that)."""
-    return training.train(n_jobs=1, **training.FAST_OPTIONS)
+def training_result(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> training.TrainingResult:
+    """A model trained once for the whole run in the fast setting (seconds; the full one
+    takes minutes: tests/ml/test_recognition.py trains it). The first test process to
+    need it trains it; the others of the run (pytest-xdist's) read it."""
+    if worker_id == "master":  # one process: nothing to share
+        return training.train(n_jobs=1, **training.FAST_OPTIONS)
+    # The run's own folder (each process has one inside it).
+    shared = tmp_path_factory.getbasetemp().parent / "fast-training.joblib"
+    with shared.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if shared.exists():
+            return joblib.load(shared)
+        result = training.train(n_jobs=1, **training.FAST_OPTIONS)
+        joblib.dump(result, shared)
+        return result
 
 
 @pytest.fixture(scope="session")

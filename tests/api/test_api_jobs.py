@@ -54,7 +54,7 @@ def test_nothing_is_queued_before_the_commit(api, django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = api.post("/api/jobs/", {"kind": "train"}, format="json")
     assert response.status_code == 202
-    assert not DBTaskResult.objects.filter(task_path="recognizer.runner.job_run").exists()
+    assert not DBTaskResult.objects.filter(task_path="recognizer.jobs.runner.job_run").exists()
     assert callbacks
 
 

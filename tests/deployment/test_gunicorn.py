@@ -26,6 +26,7 @@ REQUEST_LINE = re.compile(
 MODEL_LOADED = re.compile(r"\[(?P<pid>\d+)\] recognizer\.registry\.serving model \w+ loaded from ")
 
 
+@pytest.mark.one_pass  # its server has a SQLite file of its own, whatever the pass
 def test_each_worker_loads_the_model_once_whatever_the_number_of_requests(tmp_path, model_folder):
     workers = 3
     database_url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
@@ -63,6 +64,7 @@ def sqlite_counts(database: Path) -> tuple[int, list[str]]:
     return len(names), names
 
 
+@pytest.mark.one_pass  # its server has a SQLite file of its own, whatever the pass
 def test_four_workers_store_400_concurrent_predictions_in_one_sqlite_file(tmp_path, model_folder):
     database = tmp_path / "db.sqlite3"
     with gunicorn_server(
@@ -98,6 +100,7 @@ def test_four_workers_store_400_concurrent_predictions_in_postgresql(
     assert sorted(names) == files
 
 
+@pytest.mark.one_pass  # its server has a SQLite file of its own, whatever the pass
 def test_a_worker_killed_mid_load_loses_no_accepted_drawing(tmp_path, model_folder):
     database = tmp_path / "db.sqlite3"
     database_url = f"sqlite:///{database}"

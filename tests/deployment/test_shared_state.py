@@ -23,7 +23,8 @@ from tests.support.answers import assert_error, assert_nothing_stored
 from tests.support.backing import s3_client, s3_storage_options
 from tests.support.canvases import one_data_uri
 
-pytestmark = pytest.mark.django_db
+# What is shared here is Redis and the bucket: not run again on PostgreSQL.
+pytestmark = [pytest.mark.django_db, pytest.mark.one_pass]
 
 PREDICT = "/api/predict/"
 

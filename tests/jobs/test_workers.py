@@ -158,7 +158,7 @@ def test_a_worker_killed_mid_job_is_replaced_and_the_job_never_stays_running(
     assert job.attempts == 2
     assert "the worker was lost" in job.log and "queued again" in job.log
     assert roles()["challenger"] == job.result["model_version"]
-    abandoned = DBTaskResult.objects.filter(task_path="recognizer.runner.job_run")
+    abandoned = DBTaskResult.objects.filter(task_path="recognizer.jobs.runner.job_run")
     assert not abandoned.filter(status=TaskResultStatus.RUNNING).exists()
 
     second = queue(admin_api, {"kind": "train", "datasets": ["digits"], "grid": 10, "fast": True})
@@ -199,6 +199,6 @@ def test_two_workers_share_ten_jobs_each_run_once(admin_api, model_in_service, t
         ended = [job_reaching(job_id, ENDED, log=tmp_path / "one.log") for job_id in ids]
     assert all(job.status == Job.Status.SUCCEEDED and job.attempts == 1 for job in ended)
     assert all(job.log.count("run 1 started") == 1 for job in ended)
-    runs = DBTaskResult.objects.filter(task_path="recognizer.runner.job_run")
+    runs = DBTaskResult.objects.filter(task_path="recognizer.jobs.runner.job_run")
     assert runs.count() == 10
     assert all(len(run.worker_ids) == 1 for run in runs)

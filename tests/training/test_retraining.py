@@ -15,7 +15,8 @@ from recognizer.training import services as training_services
 from tests.support.canvases import SEVEN, THREE, drawing_data_uri, jittered, mirrored
 from tests.support.commands import train
 
-pytestmark = pytest.mark.django_db
+# Learning from labels is the subject, not the database: not run again on PostgreSQL.
+pytestmark = [pytest.mark.django_db, pytest.mark.one_pass]
 
 # The unusual style: 3s and 7s drawn mirrored, as nobody in load_digits did.
 STYLE = {3: mirrored(THREE), 7: mirrored(SEVEN)}
