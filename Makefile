@@ -4,11 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Tests wait on servers, workers and a browser as much as they compute: three
+# processes keep two cores busy.
+TEST_PROCESSES ?= 3
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 MANAGE := DEBUG=1 $(BIN)/python manage.py
 SERVE_MANAGE := DEBUG=0 $(BIN)/python manage.py
 
-.PHONY: run serve test lint format train superuser system-packages clean
+.PHONY: run serve test test-full lint format train superuser system-packages clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -53,11 +56,19 @@ serve: $(VENV)/.runtime
 	HOST=$(HOST) PORT=$(PORT) DEBUG=0 SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
 	  LOG_FORMAT=$${LOG_FORMAT:-json} exec $(BIN)/gunicorn --config gunicorn.conf.py digitsite.wsgi
 
-## test: set up (tools, Chromium and Redis included), lint, run the whole suite
+## test: set up (tools, Chromium and Redis included), lint (ruff and the layers' import
+## contract), run the suite in TEST_PROCESSES processes: every test but the full
+## model's (it trains it: minutes of both cores), which `make test-full` adds
 test: $(VENV)/.dev system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest --numprocesses $(TEST_PROCESSES) --dist worksteal --durations=10 -m "not full_training"
+
+## test-full: `make test`, then the full model trained as `make run` trains it and held
+## to the recognition targets (what .ci/run does before the PostgreSQL pass)
+test-full: test
+	$(BIN)/python -m pytest -m full_training
 
 ## system-packages: Debian's Chromium (Playwright cannot download one here), Redis and
 ## Prometheus (with promtool) for the tests
@@ -82,4 +93,4 @@ superuser: $(VENV)/.runtime
 	$(MANAGE) createsuperuser $(if $(DJANGO_SUPERUSER_PASSWORD),--noinput)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache

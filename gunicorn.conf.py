@@ -105,11 +105,11 @@ def post_worker_init(worker) -> None:
     """
     from django.urls import get_resolver
 
-    from recognizer.ml.serving import ModelUnavailable
-    from recognizer.model_service import get_model_service
+    from recognizer.ml.guessing import ModelUnavailable
+    from recognizer.registry.serving import served_models
 
     get_resolver().url_patterns  # noqa: B018 (imports every view module)
     try:
-        get_model_service().in_service()
+        served_models().in_service()
     except ModelUnavailable as error:
         worker.log.warning("no model in service yet: %s", error)

@@ -6,8 +6,8 @@ call, in CPU microseconds (process time):
 
 - django-prometheus' two middlewares around a view that does nothing, minus
   the same view alone (what every request pays);
-- the app's own counters of one stored prediction (`recognizer.metrics`);
-- one scrape: every file read and the text written (`recognizer.scrape`),
+- the app's own counters of one stored prediction (`recognizer.history.metrics`);
+- one scrape: every file read and the text written (`recognizer.web.metrics`),
   with the database's metrics.
 
     .venv/bin/python bench/metrics_costs.py
@@ -44,8 +44,9 @@ from django_prometheus.middleware import (  # noqa: E402
     PrometheusBeforeMiddleware,
 )
 
-from recognizer import metrics, scrape  # noqa: E402
+from recognizer.history import metrics  # noqa: E402
 from recognizer.models import Prediction  # noqa: E402
+from recognizer.web import metrics as scrape  # noqa: E402
 
 
 def microseconds(call: Callable[[], object], count: int) -> float:

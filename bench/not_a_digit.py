@@ -85,16 +85,16 @@ def main() -> None:
     parser.add_argument("--dataset", action="append", default=[], help="as train_model's")
     parser.add_argument("--factor", type=int, default=training.DEFAULT_FACTOR)
     args = parser.parse_args()
-    specs = [datasets.parse_source(text) for text in args.dataset] or [
-        datasets.SourceSpec("digits")
+    specs = [datasets.parse_dataset(text) for text in args.dataset] or [
+        datasets.DatasetSpec("digits")
     ]
-    sources = [datasets.open_source(spec) for spec in specs]
+    sources = [datasets.open_dataset(spec) for spec in specs]
     pipeline = training.build_pipeline(random_state=0, n_jobs=-1)
     features = pipeline["features"]
     copies = training.copies_by_source(
         sources, factor=args.factor, import_factor=None, held_out=datasets.HELD_OUT
     )
-    imported = featurising.import_sources(
+    imported = featurising.import_datasets(
         sources,
         features.transform,
         augment=lambda s: training.augmenter(

@@ -68,8 +68,8 @@ def member_classifiers(pipeline: Pipeline) -> list[MLPClassifier]:
 def handwriting_accuracy(pipeline: Pipeline, files: str, per_digit: int) -> str:
     """Return the accuracy line on the first ``per_digit`` IDX digits of each class,
     drawn as canvas PNGs."""
-    spec = datasets.parse_source(f"idx:{files}")
-    source = datasets.open_source(spec)
+    spec = datasets.parse_dataset(f"idx:{files}")
+    source = datasets.open_dataset(spec)
     chosen = np.concatenate(
         [np.flatnonzero(source.labels == digit)[:per_digit] for digit in range(10)]
     )
@@ -95,7 +95,7 @@ def model_in_service() -> object:
     import django
 
     django.setup()
-    from recognizer.model_service import load_version
+    from recognizer.registry.serving import load_version
 
     return load_version()
 

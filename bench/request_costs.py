@@ -73,14 +73,15 @@ from django.core.management import call_command  # noqa: E402
 from rest_framework.renderers import JSONRenderer  # noqa: E402
 
 from digitsite.wsgi import application  # noqa: E402
-from recognizer import registry  # noqa: E402
 from recognizer.api.serializers import PredictionSerializer  # noqa: E402
-from recognizer.drawings import drawing_png, drawing_storage  # noqa: E402
+from recognizer.history.drawings import drawing_png  # noqa: E402
 from recognizer.ml import decoding  # noqa: E402
-from recognizer.ml.serving import Guess  # noqa: E402
+from recognizer.ml.guessing import Guess  # noqa: E402
 from recognizer.ml.synthetic import synthetic_drawing  # noqa: E402
-from recognizer.model_service import get_model_service  # noqa: E402
 from recognizer.models import Prediction  # noqa: E402
+from recognizer.registry import services as registry  # noqa: E402
+from recognizer.registry.serving import served_models  # noqa: E402
+from recognizer.storage import drawing_storage  # noqa: E402
 
 
 def request_bodies(count: int, seed: int) -> list[bytes]:
@@ -148,7 +149,7 @@ def answer(row: Prediction) -> bytes:
 def step_costs(bodies: list[bytes]) -> dict[str, list[float]]:
     """Each drawing through every step in turn, as a request takes it: nothing
     big is kept from one drawing to the next, so memory is reused as in a server."""
-    model = get_model_service().in_service()
+    model = served_models().in_service()
     storage = drawing_storage()
     costs: dict[str, list[float]] = {}
     for body in bodies:
@@ -191,7 +192,7 @@ def shadow_costs(bodies: list[bytes]) -> dict[str, float]:
     """Return the median CPU milliseconds of whole requests with the challenger and,
     alternating drawing by drawing, without it (this process is told there is none);
     then stop the challenger."""
-    service = get_model_service()
+    service = served_models()
     for body in bodies[:20]:  # the challenger's first calls
         post(body)
     costs: dict[str, list[float]] = {}
@@ -212,14 +213,14 @@ def shadow_costs(bodies: list[bytes]) -> dict[str, float]:
 def start_challenger() -> str:
     """Make a copy of the model in service, one parameter changed, the challenger;
     return its version once this process serves it."""
-    model = get_model_service().in_service()
+    model = served_models().in_service()
     pipeline = copy.deepcopy(model.pipeline).set_params(features__min_ink=0.25)
     version = registry.model_version_create(
         pipeline=pipeline, metadata=model.metadata, trained_by="bench/request_costs.py"
     ).version
     registry.model_version_challenge(version=version, via="bench/request_costs.py")
     time.sleep(settings.MODEL_RECHECK_SECONDS + 0.1)
-    if get_model_service().challenger() is None:
+    if served_models().challenger() is None:
         raise SystemExit("the challenger did not load")
     return version
 
@@ -234,7 +235,7 @@ def main() -> None:
     options = parser.parse_args()
 
     call_command("migrate", verbosity=0)
-    model = get_model_service().in_service()
+    model = served_models().in_service()
     bodies = request_bodies(options.drawings, options.seed)
     for body in bodies[:20]:  # imports, caches and the model's first calls
         post(body)

@@ -7,5 +7,5 @@ urlpatterns = [
     path("", include("recognizer.urls")),
 ]
 
-handler404 = "recognizer.views.not_found"
-handler500 = "recognizer.views.server_error"
+handler404 = "recognizer.web.views.not_found"
+handler500 = "recognizer.web.views.server_error"

@@ -1,16 +1,14 @@
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.files.storage import Storage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from recognizer.drawings import drawing_storage
-from recognizer.ml.serving import margin_of
-from recognizer.storage import NamedStorage
+from recognizer.ml.guessing import margin_of
+from recognizer.storage import drawing_storage, model_storage
 
 DIGIT_CHOICES = [(digit, str(digit)) for digit in range(10)]
 DIGIT_VALIDATORS = [MinValueValidator(0), MaxValueValidator(9)]
@@ -227,14 +225,6 @@ class PredictionToReview(Prediction):
         default_permissions = ()
         verbose_name = "drawing to review"
         verbose_name_plural = "drawings to review"
-
-
-def model_storage() -> Storage:
-    """Return the storage that holds model artifacts (the "models" entry of STORAGES)."""
-    return model_files
-
-
-model_files = NamedStorage("models")
 
 
 class ModelVersion(models.Model):
@@ -456,10 +446,6 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"Job {self.pk}: {self.get_kind_display()}, {self.get_status_display()}"
 
-    @property
-    def is_finished(self) -> bool:
-        return self.status in FINISHED
-
 
 FINISHED = (Job.Status.SUCCEEDED, Job.Status.FAILED, Job.Status.CANCELLED)
 
@@ -467,6 +453,9 @@ FINISHED = (Job.Status.SUCCEEDED, Job.Status.FAILED, Job.Status.CANCELLED)
 class LabelCount(models.Model):
     """Labels counted towards the next automatic training (RETRAIN_AFTER_LABELS): one
     row, locked while counting, so that one label alone crosses the threshold."""
+
+    # The one counter's name: labels since the last training was queued.
+    RETRAINING = "retraining"
 
     name = models.CharField(max_length=32, unique=True)
     labels = models.PositiveIntegerField(default=0)

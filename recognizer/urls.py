@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
-from recognizer import scrape, views
+from recognizer.api.drawings import DrawingFileView
+from recognizer.web import metrics, views
 
 app_name = "recognizer"
 
@@ -8,8 +9,6 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
-    path("metrics", scrape.metrics, name="metrics"),
-    re_path(
-        r"^media/(?P<name>drawings/[\w/-]+\.png)$", views.DrawingFileView.as_view(), name="drawing"
-    ),
+    path("metrics", metrics.metrics, name="metrics"),
+    re_path(r"^media/(?P<name>drawings/[\w/-]+\.png)$", DrawingFileView.as_view(), name="drawing"),
 ]

@@ -1,29 +1,46 @@
 import copy
+import fcntl
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import joblib
 import pytest
 import redis
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db.models import Q
+from rest_framework.test import APIClient
 
-from recognizer import registry
 from recognizer.api.throttling import ClientRateThrottle
 from recognizer.ml import artifacts, training
 from recognizer.models import ModelActivation, ModelVersion
-from tests.backing import create_bucket, redis_server, s3_server, s3_storage_options
-from tests.server import write_model_folder
+from recognizer.registry import services as registry
+from recognizer.training import services as training_services
+from tests.support.backing import create_bucket, redis_server, s3_server, s3_storage_options
+from tests.support.gunicorn import write_model_folder
+from tests.support.scraping import TOKEN
 
 
 @pytest.fixture(scope="session")
-def training_result() -> training.TrainingResult:
-    """A model trained once for the whole run, in the fast setting (seconds,
-    not the minute and a half of the full one; tests/test_recognition.py
-    trains that)."""
-    return training.train(n_jobs=1, **training.FAST_OPTIONS)
+def training_result(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str
+) -> training.TrainingResult:
+    """A model trained once for the whole run in the fast setting (seconds; the full one
+    takes minutes: tests/ml/test_recognition.py trains it). The first test process to
+    need it trains it; the others of the run (pytest-xdist's) read it."""
+    if worker_id == "master":  # one process: nothing to share
+        return training.train(n_jobs=1, **training.FAST_OPTIONS)
+    # The run's own folder (each process has one inside it).
+    shared = tmp_path_factory.getbasetemp().parent / "fast-training.joblib"
+    with shared.with_suffix(".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if shared.exists():
+            return joblib.load(shared)
+        result = training.train(n_jobs=1, **training.FAST_OPTIONS)
+        joblib.dump(result, shared)
+        return result
 
 
 @pytest.fixture(scope="session")
@@ -52,10 +69,38 @@ def register(data: bytes, metadata: dict, *, active: bool = True) -> ModelVersio
     return model_version
 
 
-def uses_database(request: pytest.FixtureRequest) -> bool:
-    return request.node.get_closest_marker("django_db") is not None or bool(
-        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server", "django_db_setup"}
+
+
+def uses_database(item: pytest.Item) -> bool:
+    """Whether a test touches the database (or a server that does)."""
+    return (
+        item.get_closest_marker("django_db") is not None
+        or item.get_closest_marker("server") is not None
+        or bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
     )
+
+
+# The folders whose tests take longest (real servers, workers, trainings, a browser),
+# longest first: started first, they run beside the many short ones, and the run does
+# not end waiting for one of them.
+SLOWEST_FIRST = ["deployment", "jobs", "training", "management", "e2e", "monitoring", "web"]
+
+
+def run_order(item: pytest.Item) -> tuple[int, int]:
+    """Return where a test comes in the run: the full training, then the slow folders."""
+    folder = item.path.parent.name
+    slow = SLOWEST_FIRST.index(folder) if folder in SLOWEST_FIRST else len(SLOWEST_FIRST)
+    return (item.get_closest_marker("full_training") is None, slow)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that touch the database (the PostgreSQL pass runs those only), and
+    order the run: longest first, so that several processes end together."""
+    for item in items:
+        if uses_database(item):
+            item.add_marker(pytest.mark.database)
+    items.sort(key=run_order)
 
 
 @pytest.fixture(autouse=True)
@@ -76,10 +121,24 @@ def model_in_service(
             "OPTIONS": {"location": str(tmp_path / "models")},
         },
     }
-    if not uses_database(request):
+    if not uses_database(request.node):
         return None
     request.getfixturevalue("transactional_db" if "live_server" in request.fixturenames else "db")
     return register(trained_artifact, training_result.metadata)
+
+
+@pytest.fixture
+def cheap_full_training(monkeypatch) -> None:
+    """A training without --fast made as cheap as a quick one, for tests whose subject
+    is what happens around a full training (make run's take-over), not the model it
+    makes: it is still recorded as a full one."""
+    options = training_services.training_options
+
+    def cheap(*, fast: bool, factor: int | None, history_repeat: int | None) -> dict:
+        quick = options(fast=True, factor=factor, history_repeat=history_repeat)
+        return quick if fast else {**quick, "factor": 0}  # another model than the quick one
+
+    monkeypatch.setattr(training_services, "training_options", cheap)
 
 
 @pytest.fixture
@@ -113,7 +172,22 @@ def staff_user(django_user_model):
 
 @pytest.fixture
 def staff_client(client, staff_user):
+    """Django's test client, logged in as the reviewer (the admin's pages)."""
     client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def api() -> APIClient:
+    """DRF's test client, as an anonymous caller of the API (a script, a page)."""
+    return APIClient()
+
+
+@pytest.fixture
+def staff_api(staff_user) -> APIClient:
+    """DRF's test client, authenticated as the reviewer."""
+    client = APIClient()
+    client.force_authenticate(staff_user)
     return client
 
 
@@ -203,3 +277,10 @@ def postgres_database() -> Iterator[str]:
     yield f"postgres://{auth}@{default['HOST']}:{params['port']}/{name}"
     with psycopg.connect(**params) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def metrics_token(settings) -> str:
+    """/metrics opened to the tests' bearer token."""
+    settings.METRICS_TOKEN = TOKEN
+    return TOKEN

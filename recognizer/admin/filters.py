@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
 
-from recognizer import selectors
 from recognizer.admin.scale import IndexedValuesFilter
+from recognizer.history import selectors
 
 
 class CorrectnessFilter(admin.SimpleListFilter):

@@ -6,20 +6,24 @@ versions, "Export as a data set" on the drawings list."""
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from recognizer import job_work, jobs
-from recognizer.api.job_serializers import MAX_EXPORT_IDS
-from recognizer.api.jobs import job_file_response
+from recognizer.jobs.kinds import MAX_EXPORT_IDS
+from recognizer.jobs.runner import job_create
+from recognizer.jobs.selectors import job_file, jobs_unfinished
+from recognizer.jobs.services import JobError, job_cancel
 from recognizer.ml import training
 from recognizer.ml.datasets import HELD_OUT
 from recognizer.models import FINISHED, Job, ModelVersion
+from recognizer.storage import drawing_storage
 from recognizer.templatetags.recognizer_format import percent
+from recognizer.training.services import CHALLENGE
+from recognizer.training.sets import BUILT_IN, dataset_choices
 
 VIA = "admin page"
 REFRESH_SECONDS = 2
@@ -55,9 +59,9 @@ class TrainForm(forms.Form):
         super().__init__(*args, **kwargs)
         names = {"digits": "load_digits (scikit-learn's digits)", "history": "labelled drawings"}
         self.fields["datasets"].choices = [
-            (name, names.get(name, name)) for name in job_work.dataset_choices()
+            (name, names.get(name, name)) for name in dataset_choices()
         ]
-        self.fields["datasets"].initial = job_work.DEFAULT_DATASETS
+        self.fields["datasets"].initial = BUILT_IN
 
     def parameters(self) -> dict:
         data = self.cleaned_data
@@ -67,7 +71,7 @@ class TrainForm(forms.Form):
             "held_out": data["held_out"],
             "fast": data["fast"],
             "evaluate": not data["fast"],
-            "then": "challenge",
+            "then": CHALLENGE,
         }
 
 
@@ -78,7 +82,7 @@ def train_challenger_view(model_admin: admin.ModelAdmin, request: HttpRequest) -
         return HttpResponseRedirect(reverse("admin:recognizer_modelversion_changelist"))
     form = TrainForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        job = jobs.job_create(
+        job = job_create(
             kind=Job.Kind.TRAIN, parameters=form.parameters(), via=VIA, requested_by=request.user
         )
         model_admin.message_user(
@@ -110,7 +114,7 @@ def rescore_versions(
 ) -> None:
     """Queue a rescoring of the labelled history by the selected versions."""
     versions = list(queryset.order_by("created_at").values_list("version", flat=True))
-    job = jobs.job_create(
+    job = job_create(
         kind=Job.Kind.RESCORE,
         parameters={"versions": versions},
         via=VIA,
@@ -140,7 +144,7 @@ def export_drawings(
             messages.ERROR,
         )
         return
-    job = jobs.job_create(
+    job = job_create(
         kind=Job.Kind.EXPORT, parameters={"ids": ids}, via=VIA, requested_by=request.user
     )
     queue_action(model_admin, request, job, f"Export of {len(ids)} labelled drawings")
@@ -176,13 +180,13 @@ class JobAdmin(admin.ModelAdmin):
         return request.user.has_perm("recognizer.add_job")
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        context = {**(extra_context or {}), "refresh_seconds": refresh_seconds(Job.objects)}
+        context = {**(extra_context or {}), "refresh_seconds": refresh_seconds()}
         return super().changelist_view(request, context)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):
         context = {
             **(extra_context or {}),
-            "refresh_seconds": refresh_seconds(Job.objects.filter(pk=object_id)),
+            "refresh_seconds": refresh_seconds([object_id]),
             "can_cancel": self.has_cancel_permission(request),
         }
         return super().change_view(request, object_id, form_url, context)
@@ -212,7 +216,7 @@ class JobAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel the selected jobs", permissions=["cancel"])
     def cancel(self, request: HttpRequest, queryset: QuerySet) -> None:
         for job in queryset.exclude(status__in=FINISHED):
-            jobs.job_cancel(job_id=job.pk, by=request.user)
+            job_cancel(job_id=job.pk, by=request.user)
         self.message_user(
             request, "Cancelled: queued jobs at once, running ones at their next step."
         )
@@ -238,8 +242,8 @@ class JobAdmin(admin.ModelAdmin):
             self.message_user(request, "You may not cancel jobs.", messages.ERROR)
         else:
             try:
-                job = jobs.job_cancel(job_id=pk, by=request.user)
-            except jobs.JobError as error:
+                job = job_cancel(job_id=pk, by=request.user)
+            except JobError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
                 done = (
@@ -252,13 +256,17 @@ class JobAdmin(admin.ModelAdmin):
         """The file an export job wrote, for staff who may see jobs."""
         if not self.has_view_permission(request):
             return HttpResponseRedirect(reverse("admin:index"))
-        return job_file_response(get_object_or_404(Job, pk=pk))
+        name = job_file(job=get_object_or_404(Job, pk=pk))
+        if name is None:
+            raise Http404("This job has no file to download.")
+        return FileResponse(
+            drawing_storage().open(name, "rb"), as_attachment=True, filename=name.rsplit("/", 1)[-1]
+        )
 
 
-def refresh_seconds(queryset: QuerySet) -> int | None:
-    """Return how often the page reloads itself: while a job is queued or running."""
-    unfinished = queryset.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).exists()
-    return REFRESH_SECONDS if unfinished else None
+def refresh_seconds(ids: list[int] | None = None) -> int | None:
+    """Return how often the page reloads itself: while a job (of ``ids``) is unfinished."""
+    return REFRESH_SECONDS if jobs_unfinished(ids=ids) else None
 
 
 def job_outcome(job: Job) -> str:

@@ -13,10 +13,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods
 
-from recognizer import learning, registry, selectors, statistics
 from recognizer.admin import jobs as jobs_admin
+from recognizer.history import statistics
 from recognizer.models import ModelActivation, ModelVersion
+from recognizer.registry import services as registry
+from recognizer.registry.selectors import model_version_in_service
 from recognizer.templatetags.recognizer_format import percent
+from recognizer.training.promotion import challenger_evidence
 
 VIA = "admin"
 SWITCHING = "Every server switches within seconds."
@@ -80,7 +83,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "can_activate": self.has_activate_permission(request),
             "challenger": statistics.challenger_figures(),
-            "evidence": learning.challenger_evidence(),
+            "evidence": challenger_evidence(),
             "auto_promote": settings.AUTO_PROMOTE,
             "auto_promote_min": settings.AUTO_PROMOTE_MIN_LABELLED,
             "can_train": request.user.has_perm("recognizer.add_job"),
@@ -190,7 +193,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         """Roll back to the version that served before the one in service, once confirmed."""
 
         def plan() -> tuple[str, str]:
-            in_service, previous = selectors.model_version_in_service(), registry.rollback_target()
+            in_service, previous = model_version_in_service(), registry.rollback_target()
             return (
                 f"Put model {previous} back in service in place of model {in_service}.",
                 f"Model {previous} is in service again, in place of model {in_service}. "
@@ -208,7 +211,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         """Put the challenger in service in place of the version serving, once confirmed."""
 
         def plan() -> tuple[str, str]:
-            in_service, challenger = selectors.model_version_in_service(), registry.challenger()
+            in_service, challenger = model_version_in_service(), registry.challenger()
             return (
                 f"Put the challenger, model {challenger}, in service in place of model "
                 f"{in_service}. It stops being the challenger; a rollback brings model "

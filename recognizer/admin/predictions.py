@@ -14,13 +14,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import ngettext
 
-from recognizer import selectors, services
 from recognizer.admin import displays, navigation
 from recognizer.admin import jobs as jobs_admin
-from recognizer.admin.export import csv_lines
+from recognizer.admin.csv_download import csv_lines
 from recognizer.admin.filters import ChallengerFilter, CorrectnessFilter, ModelVersionFilter
 from recognizer.admin.scale import DateHierarchyQuerySet
 from recognizer.admin.statistics import statistics_view
+from recognizer.history import selectors, services
 from recognizer.models import LABEL_CHOICES, NOT_A_DIGIT, Prediction
 from recognizer.templatetags.recognizer_format import probability
 
@@ -64,7 +64,7 @@ class PredictionAdmin(admin.ModelAdmin):
     action_form = LabelActionForm
     actions = [
         *("mark_guess_right", "set_label", "mark_not_a_digit", "clear_label"),
-        *("export_csv", "export_data_set"),
+        *("download_csv", "export_data_set"),
     ]
     # At millions of rows, a count of the whole table beside every filtered
     # count, and per-value counts of every filter (facets), each cost a pass
@@ -269,8 +269,8 @@ class PredictionAdmin(admin.ModelAdmin):
         changed = services.predictions_label(predictions=queryset, label=None, user=request.user)
         self.message_user(request, drawings(changed, "no longer labelled"))
 
-    @admin.action(description="Export selected as CSV", permissions=["view"])
-    def export_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
+    @admin.action(description="Download the selected as CSV", permissions=["view"])
+    def download_csv(self, request: HttpRequest, queryset: QuerySet) -> StreamingHttpResponse:
         filename = f"predictions-{timezone.now():%Y%m%d-%H%M%S}.csv"
         return StreamingHttpResponse(
             csv_lines(request, queryset.order_by("-created_at", "-id")),

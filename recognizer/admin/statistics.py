@@ -6,8 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from recognizer import statistics
 from recognizer.admin.drift import drift_context
+from recognizer.history import statistics
 
 
 def heat_level(count: int, total: int) -> int:

@@ -24,11 +24,12 @@ from rest_framework.exceptions import (
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from recognizer import jobs, services
-from recognizer.drawings import StorageUnavailable
 from recognizer.errors import error_body, retry_headers
+from recognizer.history.drawings import StorageUnavailable
+from recognizer.history.services import PredictionKept, PredictionNotFound
+from recognizer.jobs.services import JobError
 from recognizer.ml import decoding
-from recognizer.ml.serving import ModelUnavailable
+from recognizer.ml.guessing import ModelUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +39,12 @@ DOMAIN_ERRORS: list[tuple[type[Exception], int, str | None]] = [
     (decoding.ImageTooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, None),
     (decoding.UnsupportedImageType, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, None),
     (decoding.DecodingError, status.HTTP_400_BAD_REQUEST, None),
-    (services.PredictionNotFound, status.HTTP_400_BAD_REQUEST, "does_not_exist"),
-    (services.PredictionKept, status.HTTP_403_FORBIDDEN, None),
+    (PredictionNotFound, status.HTTP_400_BAD_REQUEST, "does_not_exist"),
+    (PredictionKept, status.HTTP_403_FORBIDDEN, None),
     (ModelUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "model_not_ready"),
     (StorageUnavailable, status.HTTP_503_SERVICE_UNAVAILABLE, "storage_unavailable"),
     (TooManyFilesSent, status.HTTP_400_BAD_REQUEST, "too_many_files"),
-    (jobs.JobError, status.HTTP_409_CONFLICT, "job_ended"),
+    (JobError, status.HTTP_409_CONFLICT, "job_ended"),
 ]
 
 

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from recognizer import metrics
+from recognizer.history import metrics
 from recognizer.ml import decoding
 from recognizer.ml.decoding import Drawing
 

@@ -13,7 +13,6 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from recognizer import selectors, services
 from recognizer.api.authentication import SessionCsrfAuthentication
 from recognizer.api.pagination import HistoryPagination
 from recognizer.api.permissions import IsDrawer, MayCorrect, labeller_of
@@ -24,6 +23,7 @@ from recognizer.api.serializers import (
     StoredPredictionSerializer,
 )
 from recognizer.api.throttling import ClientRateThrottle
+from recognizer.history import selectors, services
 from recognizer.models import Prediction
 
 # History is for staff: a browser session, or HTTP Basic from scripts. Basic

@@ -1,13 +1,18 @@
 """What /api/jobs/ reads and answers: the job asked for, its filters, and a job as it goes."""
 
+import datetime
+
 from django.urls import reverse
 from rest_framework import serializers
 
-from recognizer import job_work, registry
 from recognizer.api.serializers import PredictionFilterSerializer
+from recognizer.jobs.kinds import MAX_EXPORT_IDS
 from recognizer.ml import training
 from recognizer.ml.datasets import HELD_OUT
 from recognizer.models import Job, ModelVersion
+from recognizer.registry.services import usable_reason
+from recognizer.training.services import CHALLENGE
+from recognizer.training.sets import BUILT_IN, dataset_choices
 
 # The parameters each kind of job takes (beside "kind").
 PARAMETERS = {
@@ -15,7 +20,6 @@ PARAMETERS = {
     Job.Kind.RESCORE: ("versions",),
     Job.Kind.EXPORT: ("filters", "ids"),
 }
-MAX_EXPORT_IDS = 100_000
 
 
 class JsonBoolean(serializers.BooleanField):
@@ -105,7 +109,7 @@ class JobCreateSerializer(serializers.Serializer):
     )
 
     def validate_datasets(self, value: list[str]) -> list[str]:
-        known = job_work.dataset_choices()
+        known = dataset_choices()
         for name in value:
             if name not in known:
                 raise serializers.ValidationError(
@@ -116,6 +120,8 @@ class JobCreateSerializer(serializers.Serializer):
         return value
 
     def validate_filters(self, value: dict) -> dict:
+        """Return the filters as the job stores them: validated, in JSON (dates in ISO
+        8601), those not given left out."""
         filters = PredictionFilterSerializer(data=value)
         if not filters.is_valid():
             raise serializers.ValidationError(filters.errors)
@@ -124,7 +130,11 @@ class JobCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {sorted(unknown)[0]: "Not a filter of the history."}, code="unexpected"
             )
-        return value
+        return {
+            name: value.isoformat() if isinstance(value, datetime.datetime) else value
+            for name, value in filters.validated_data.items()
+            if value is not None
+        }
 
     def validate_versions(self, value: list[str]) -> list[str]:
         rows = {row.version: row for row in ModelVersion.objects.filter(version__in=value)}
@@ -133,7 +143,7 @@ class JobCreateSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     f"There is no model version {version!r}.", code="unknown"
                 )
-            reason = registry.usable_reason(rows[version])
+            reason = usable_reason(rows[version])
             if reason:
                 raise serializers.ValidationError(
                     f"Model {version} cannot run here: {reason}", code="unusable"
@@ -160,23 +170,23 @@ class JobCreateSerializer(serializers.Serializer):
         return data
 
     def parameters(self) -> dict:
-        """Return the job's parameters as stored: defaults filled in, filters as sent."""
+        """Return the job's parameters as stored: defaults filled in, filters validated."""
         data = self.validated_data
         kind = data["kind"]
         if kind == Job.Kind.TRAIN:
             return {
-                "datasets": data.get("datasets", job_work.DEFAULT_DATASETS),
+                "datasets": data.get("datasets", BUILT_IN),
                 "grid": data.get("grid", training.GRID),
                 "held_out": data.get("held_out", HELD_OUT),
                 "fast": data.get("fast", False),
                 "evaluate": data.get("evaluate", True),
-                "then": "challenge",
+                "then": CHALLENGE,
             }
         if kind == Job.Kind.RESCORE:
             return {"versions": data["versions"]}
         if "ids" in data:
             return {"ids": sorted(set(data["ids"]))}
-        return {"filters": dict(self.initial_data.get("filters") or {})}
+        return {"filters": data.get("filters", {})}
 
 
 class JobFilterSerializer(serializers.Serializer):

@@ -15,14 +15,16 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from recognizer import jobs
 from recognizer.api.history import STAFF_AUTHENTICATION
 from recognizer.api.job_serializers import JobCreateSerializer, JobFilterSerializer, JobSerializer
 from recognizer.api.pagination import HistoryPagination
 from recognizer.api.schema import error_responses
 from recognizer.api.serializers import ErrorSerializer
-from recognizer.drawings import drawing_storage
+from recognizer.jobs.runner import job_create
+from recognizer.jobs.selectors import job_file
+from recognizer.jobs.services import job_cancel
 from recognizer.models import Job
+from recognizer.storage import drawing_storage
 
 VIA = "API"
 EXAMPLES = [
@@ -100,7 +102,7 @@ class JobListView(generics.ListCreateAPIView):
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         asked = JobCreateSerializer(data=request.data)
         asked.is_valid(raise_exception=True)
-        job = jobs.job_create(
+        job = job_create(
             kind=asked.validated_data["kind"],
             parameters=asked.parameters(),
             via=VIA,
@@ -149,7 +151,7 @@ class JobCancelView(generics.GenericAPIView):
         responses={200: JobSerializer, 409: CONFLICT, **error_responses(401, 403, 404, 503)},
     )
     def post(self, request: Request, pk: int) -> Response:
-        job = jobs.job_cancel(job_id=self.get_object().pk, by=request.user)
+        job = job_cancel(job_id=self.get_object().pk, by=request.user)
         return Response(JobSerializer(job, context=self.get_serializer_context()).data)
 
 
@@ -170,15 +172,9 @@ class JobFileView(generics.GenericAPIView):
         },
     )
     def get(self, request: Request, pk: int) -> FileResponse:
-        return job_file_response(self.get_object())
-
-
-def job_file_response(job: Job) -> FileResponse:
-    """Return the file a job wrote, as a download; NotFound if it has none (any longer)."""
-    name = job.result.get("file") if job.status == Job.Status.SUCCEEDED else None
-    storage = drawing_storage()
-    if not name or not storage.exists(name):
-        raise NotFound("This job has no file to download.")
-    return FileResponse(
-        storage.open(name, "rb"), as_attachment=True, filename=name.rsplit("/", 1)[-1]
-    )
+        name = job_file(job=self.get_object())
+        if name is None:
+            raise NotFound("This job has no file to download.")
+        return FileResponse(
+            drawing_storage().open(name, "rb"), as_attachment=True, filename=name.rsplit("/", 1)[-1]
+        )

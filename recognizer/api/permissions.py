@@ -10,8 +10,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from recognizer.history.tokens import is_valid_feedback_token
 from recognizer.models import Prediction
-from recognizer.tokens import is_valid_feedback_token
 
 
 def is_staff(request: Request) -> bool:

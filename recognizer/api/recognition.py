@@ -13,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from recognizer import services
 from recognizer.api.authentication import SessionCsrfAuthentication, uses_session
 from recognizer.api.model_serializers import ModelInfoSerializer
 from recognizer.api.schema import EXAMPLE_DRAWING, error_responses
@@ -27,9 +26,11 @@ from recognizer.api.serializers import (
     PredictUploadRequestSerializer,
 )
 from recognizer.api.throttling import ClientRateThrottle, DrawingRateThrottle
+from recognizer.history import services
 from recognizer.ml.decoding import Drawing
-from recognizer.model_service import get_model_service
-from recognizer.models import ModelVersion, Prediction
+from recognizer.models import Prediction
+from recognizer.registry.selectors import model_version_get
+from recognizer.registry.serving import served_models
 
 
 def validated_request(request: Request, json: type, multipart: type) -> dict:
@@ -212,5 +213,5 @@ class ModelInfoView(APIView):
         responses={200: ModelInfoSerializer, **error_responses(503)},
     )
     def get(self, request: Request) -> Response:
-        model = get_model_service().in_service()
-        return Response(ModelInfoSerializer(ModelVersion.objects.get(version=model.version)).data)
+        model = served_models().in_service()
+        return Response(ModelInfoSerializer(model_version_get(version=model.version)).data)

@@ -12,9 +12,9 @@ from recognizer.api.fields import (
 )
 from recognizer.api.labels import LabelField
 from recognizer.api.permissions import IsStaffOrDrawer
+from recognizer.history.selectors import ORDERINGS
+from recognizer.history.tokens import feedback_token
 from recognizer.models import Prediction
-from recognizer.selectors import ORDERINGS
-from recognizer.tokens import feedback_token
 
 REPLACES_HELP = (
     "Optional: the id of this session's earlier, unlabelled prediction of the same "

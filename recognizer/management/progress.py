@@ -2,25 +2,7 @@
 
 from django.core.management.base import OutputWrapper
 
-# What each stage of a training does, by the stage's kind ("train:SOURCE" -> "train").
-STAGE_NAMES = {
-    "list": "listing",
-    "train": "preprocessing",
-    "held-out": "preprocessing held-out",
-    "fit": "fitting and calibrating",
-    "judge": "scoring the model in service on",
-    "score": "scoring",
-    "rescore": "rescoring with",
-    "export": "exporting labelled drawings",
-}
-LABEL_WIDTH = 44
-
-
-def stage_label(stage: str) -> str:
-    """Return a stage's label, at most LABEL_WIDTH wide: a long path loses its start."""
-    kind, _, name = stage.partition(":")
-    label = f"{STAGE_NAMES.get(kind, kind)} {name}".strip()
-    return label if len(label) <= LABEL_WIDTH else "…" + label[-(LABEL_WIDTH - 1) :]
+from recognizer.jobs.progress import LABEL_WIDTH, stage_label
 
 
 class ProgressBar:

@@ -1,5 +1,4 @@
 from collections.abc import Callable
-from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -20,18 +19,3 @@ class ContentSecurityPolicyMiddleware:
         if settings.CONTENT_SECURITY_POLICY:
             response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
-
-
-def content_security_policy(policy: str) -> Callable:
-    """Return a view decorator for the few pages that need a policy of their own."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def view_with_policy(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-            response = view(request, *args, **kwargs)
-            response.headers["Content-Security-Policy"] = policy
-            return response
-
-        return view_with_policy
-
-    return decorate

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import recognizer.drawings
+import recognizer.storage
 from django.conf import settings
 from django.db import migrations, models
 
@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='prediction',
             name='drawing',
-            field=models.ImageField(max_length=200, storage=recognizer.drawings.drawing_storage, unique=True, upload_to='drawings/%Y/%m/%d/'),
+            field=models.ImageField(max_length=200, storage=recognizer.storage.drawing_storage, unique=True, upload_to='drawings/%Y/%m/%d/'),
         ),
         migrations.AlterField(
             model_name='prediction',

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import recognizer.models
+import recognizer.storage
 from django.conf import settings
 from django.db import migrations, models
 
@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('trained_by', models.CharField(help_text='Who or what trained it: a command, an account.', max_length=200)),
                 ('algorithm', models.CharField(max_length=200)),
-                ('artifact', models.FileField(max_length=200, storage=recognizer.models.model_storage, unique=True, upload_to='')),
+                ('artifact', models.FileField(max_length=200, storage=recognizer.storage.model_storage, unique=True, upload_to='')),
                 ('sha256', models.CharField(max_length=64, verbose_name='SHA-256')),
                 ('size_bytes', models.PositiveIntegerField()),
                 ('libraries', models.JSONField(help_text='Library versions it was trained with.')),

@@ -1,6 +1,6 @@
 """Readers of handwriting data sets on disk: MNIST's IDX files, Kaggle's CSV, folders of images.
 
-Each reader lists its source first (labels, what must be skipped, the files'
+Each reader lists its data set first (labels, what must be skipped, the files'
 SHA-256) without decoding a single image, and returns a loader that decodes
 the images of the items asked for, in order, a batch at a time. Every image
 becomes ink exactly as a drawing from the page does: bytes through
@@ -32,14 +32,13 @@ from recognizer.ml.listings import (
     file_record,
     sha256_file,
 )
+from recognizer.ml.progress import StageProgress
 
 GZIP_MAGIC = b"\x1f\x8b"
 IDX_UNSIGNED_BYTE = 0x08
 CHUNK_BYTES = 1 << 20  # IDX data read at a time
 DIGITS = range(10)
 PROGRESS_EVERY = 1000  # files hashed between two progress reports
-
-Progress = Callable[[int, int], None]
 
 
 def open_binary(path: Path) -> BinaryIO:
@@ -223,7 +222,7 @@ def _csv_pixels(fields: list[bytes], side: int, where: str) -> np.ndarray | Prob
     return _ink_of_pixels(np.rint(values).astype(np.uint8).reshape(side, side), where)
 
 
-def read_folder(root: Path, *, max_side: int, progress: Progress | None = None) -> Listing:
+def read_folder(root: Path, *, max_side: int, progress: StageProgress | None = None) -> Listing:
     """Return the listing of a folder whose sub-folders ``0``-``9`` hold the images of each digit.
 
     The folder's SHA-256 is that of its sorted listing: one line per image,

@@ -1,31 +1,32 @@
-"""Handwriting data sets to train on: parse a SOURCE, list it, split it, describe it.
+"""Handwriting data sets to train on: parse a DATASET, list it, split it, describe it.
 
-A SOURCE is ``digits`` (scikit-learn's), ``history`` (the app's labelled
-drawings: read by the app, see `memory_source`), ``folder:PATH``,
+A DATASET is ``digits`` (scikit-learn's), ``history`` (the app's labelled
+drawings: read by the app, see `memory_dataset`), ``folder:PATH``,
 ``idx:IMAGES,LABELS``, ``csv:PATH`` (see `dataset_files`) or ``openml:NAME``
-(see `openml_source`). A source is
+(see `openml_dataset`). A data set is
 listed without decoding its images (`featurising` decodes them a batch at a
 time). Bad files and rows are skipped as `Problem`s that name them; only a
-source that cannot be used at all (a malformed SOURCE, a missing path) or a
+data set that cannot be used at all (a malformed DATASET, a missing path) or a
 data set with nothing left raises `DatasetError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from recognizer.ml import dataset_files, defaults, listings, openml_source
+from recognizer.ml import dataset_files, defaults, listings, openml_dataset
 from recognizer.ml.listings import FileProblem, Listing, Problem
+from recognizer.ml.progress import StageProgress
 
 KINDS = ("digits", "history", "folder", "idx", "csv", "openml")
 # Read from files or downloaded: held out and distorted by data size.
 IMPORTED = ("folder", "idx", "csv", "openml")
 SPEC_HELP = "use digits, history, folder:PATH, idx:IMAGES,LABELS, csv:PATH or openml:NAME"
-HELD_OUT = 0.1  # share of each imported source kept out of training
+HELD_OUT = 0.1  # share of each imported data set kept out of training
 SPLIT_SEED = 0
 # Distorted copies help small sets, not large ones: augment up to about this many rows
 # (load_digits' with its default copies), with at most MAX_FACTOR copies of one image
@@ -33,16 +34,14 @@ SPLIT_SEED = 0
 AUGMENTED_ROWS = 70_000
 MAX_FACTOR = 50
 
-Progress = Callable[[int, int], None]
-
 
 class DatasetError(ValueError):
-    """A data set that cannot be used: a malformed SOURCE, a missing path, nothing to learn."""
+    """A data set that cannot be used: a malformed DATASET, a missing path, nothing to learn."""
 
 
 @dataclass(frozen=True)
-class SourceSpec:
-    """A parsed SOURCE: its kind and its paths (none for ``digits`` and ``history``),
+class DatasetSpec:
+    """A parsed DATASET: its kind and its paths (none for ``digits`` and ``history``),
     or the name of an ``openml`` data set."""
 
     kind: str
@@ -58,15 +57,15 @@ class SourceSpec:
 
     @property
     def imported(self) -> bool:
-        """Return whether the source is read from files (not load_digits nor the history)."""
+        """Return whether the data set is read from files (not load_digits nor the history)."""
         return self.kind in IMPORTED
 
 
 @dataclass
-class Source:
-    """A listed source: one label per item, the loader of the items' ink, and what was skipped."""
+class Dataset:
+    """A listed data set: one label per item, the loader of the items' ink, and what was skipped."""
 
-    spec: SourceSpec
+    spec: DatasetSpec
     listing: Listing
 
     @property
@@ -82,49 +81,49 @@ class Source:
         return self.listing.problems
 
 
-def parse_source(text: str) -> SourceSpec:
-    """Return the SourceSpec of a SOURCE string, or raise DatasetError saying what is wrong."""
+def parse_dataset(text: str) -> DatasetSpec:
+    """Return the DatasetSpec of a DATASET string, or raise DatasetError saying what is wrong."""
     text = text.strip()
     kind, colon, rest = text.partition(":")
     if kind in ("digits", "history"):
         if colon:
             raise DatasetError(f"{text!r}: {kind} takes no path")
-        return SourceSpec(kind)
+        return DatasetSpec(kind)
     if kind not in KINDS or not colon:
         raise DatasetError(f"{text!r} is not a data set: {SPEC_HELP}")
     if kind == "openml":
         if not rest.strip():
             raise DatasetError(f"{text!r}: a data set name is missing after openml:")
-        return SourceSpec(kind, name=rest.strip())
+        return DatasetSpec(kind, name=rest.strip())
     parts = [part.strip() for part in rest.split(",")] if kind == "idx" else [rest.strip()]
     if kind == "idx" and len(parts) != 2:
         raise DatasetError(f"{text!r}: idx takes two paths, IMAGES,LABELS")
     if not all(parts):
         raise DatasetError(f"{text!r}: a path is missing after {kind}:")
-    return SourceSpec(kind, tuple(Path(part).expanduser() for part in parts))
+    return DatasetSpec(kind, tuple(Path(part).expanduser() for part in parts))
 
 
-def parse_sources(texts: Sequence[str]) -> list[SourceSpec]:
-    """Return the SourceSpecs of several SOURCE strings, refusing one given twice."""
-    specs = [parse_source(text) for text in texts]
+def parse_datasets(texts: Sequence[str]) -> list[DatasetSpec]:
+    """Return the DatasetSpecs of several DATASET strings, refusing one given twice."""
+    specs = [parse_dataset(text) for text in texts]
     for at, spec in enumerate(specs):
         if spec in specs[:at]:
             raise DatasetError(f"{spec} is given twice")
     return specs
 
 
-def open_source(
-    spec: SourceSpec,
+def open_dataset(
+    spec: DatasetSpec,
     *,
     max_side: int = defaults.MAX_IMAGE_SIDE,
-    progress: Progress | None = None,
+    progress: StageProgress | None = None,
     data_home: Path | None = None,
-) -> Source:
-    """Return the listed source; a file that is unusable as a whole becomes its one Problem.
+) -> Dataset:
+    """Return the listed data set; a file that is unusable as a whole becomes its one Problem.
 
     Raises DatasetError for a path that does not exist, an OpenML data set that
     cannot be fetched, and for ``history``, which only the app can read (it
-    passes the drawings to `memory_source`). ``progress(done, total)`` follows
+    passes the drawings to `memory_dataset`). ``progress(done, total)`` follows
     the slow part of listing a folder; ``data_home`` is OpenML's cache folder.
     """
     for path in spec.paths:
@@ -139,39 +138,39 @@ def open_source(
         ),
         "idx": lambda: dataset_files.read_idx(*spec.paths, max_side=max_side),
         "csv": lambda: dataset_files.read_csv(spec.paths[0]),
-        "openml": lambda: openml_source.read_openml(spec.name, data_home=data_home),
+        "openml": lambda: openml_dataset.read_openml(spec.name, data_home=data_home),
     }
     if spec.kind not in readers:
-        raise DatasetError(f"{spec}: read by the app, then given to memory_source()")
+        raise DatasetError(f"{spec}: read by the app, then given to memory_dataset()")
     if spec.kind == "openml" and data_home is None:
         raise DatasetError(f"{spec}: no cache folder given for OpenML data sets")
     try:
-        return Source(spec, readers[spec.kind]())
-    except openml_source.OpenMLError as error:
+        return Dataset(spec, readers[spec.kind]())
+    except openml_dataset.OpenMLError as error:
         raise DatasetError(str(error)) from None
     except (FileProblem, OSError) as error:
         problem = (
             error.problem if isinstance(error, FileProblem) else Problem(str(spec), str(error))
         )
         files = [{"path": str(path)} for path in spec.paths]
-        return Source(spec, listings.memory_listing([], [], files, [problem]))
+        return Dataset(spec, listings.memory_listing([], [], files, [problem]))
 
 
-def memory_source(
-    spec: SourceSpec,
+def memory_dataset(
+    spec: DatasetSpec,
     images: Sequence[np.ndarray],
     labels: Sequence[int],
     files: list[dict],
     held_out: np.ndarray | None = None,
     problems: Sequence[Problem] = (),
-) -> Source:
-    """Return a source over ink images already in memory (the app's history, for one);
+) -> Dataset:
+    """Return a data set over ink images already in memory (the app's history, for one);
     ``held_out``, if given, are the indices of the items never to train on, ``problems``
     what could not be read."""
     if len(images) != len(labels):
         raise DatasetError(f"{spec}: {len(images)} images but {len(labels)} labels")
     listing = listings.memory_listing(images, labels, files, problems, held_out=held_out)
-    return Source(spec, listing)
+    return Dataset(spec, listing)
 
 
 def suggested_factor(images: int, rows: int = AUGMENTED_ROWS) -> int:
@@ -205,16 +204,16 @@ def split_indices(
 
 
 def split(
-    source: Source, held_out: float = HELD_OUT, seed: int = SPLIT_SEED
+    dataset: Dataset, held_out: float = HELD_OUT, seed: int = SPLIT_SEED
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return a source's (training, held-out) item indices: its own fixed held-out part
+    """Return a data set's (training, held-out) item indices: its own fixed held-out part
     (load_digits' test quarter, every fifth labelled drawing) or ``held_out`` of each
     digit's items (`split_indices`)."""
-    fixed = source.listing.held_out
+    fixed = dataset.listing.held_out
     if fixed is None:
-        return split_indices(source.labels, held_out, seed)
+        return split_indices(dataset.labels, held_out, seed)
     fixed = np.sort(np.asarray(fixed, dtype=np.intp))
-    return np.setdiff1d(np.arange(len(source.labels)), fixed), fixed
+    return np.setdiff1d(np.arange(len(dataset.labels)), fixed), fixed
 
 
 def per_digit(labels: np.ndarray) -> list[int]:
@@ -223,15 +222,15 @@ def per_digit(labels: np.ndarray) -> list[int]:
 
 
 def provenance(
-    source: Source, used: np.ndarray, held_out: int, problems: Sequence[Problem]
+    dataset: Dataset, used: np.ndarray, held_out: int, problems: Sequence[Problem]
 ) -> dict:
-    """Return what a model's metadata records of one source: files with their SHA-256,
+    """Return what a model's metadata records of one data set: files with their SHA-256,
     images used per digit (``used``: their labels), how many were held out and skipped."""
-    skipped = source.problems + list(problems)
+    skipped = dataset.problems + list(problems)
     return {
-        "source": str(source.spec),
-        "kind": source.spec.kind,
-        "files": source.listing.files,
+        "source": str(dataset.spec),
+        "kind": dataset.spec.kind,
+        "files": dataset.listing.files,
         "images": len(used),
         "per_digit": per_digit(used),
         "held_out": int(held_out),
@@ -239,10 +238,10 @@ def provenance(
     }
 
 
-def require_data(total: int, specs: Sequence[SourceSpec]) -> None:
+def require_data(total: int, specs: Sequence[DatasetSpec]) -> None:
     """Raise DatasetError when the data set holds no usable image at all."""
     if total == 0:
-        named = ", ".join(str(spec) for spec in specs) or "no source"
+        named = ", ".join(str(spec) for spec in specs) or "no data set"
         raise DatasetError(f"the data set is empty: no usable image in {named}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 from sklearn.metrics import confusion_matrix
@@ -11,9 +12,10 @@ from sklearn.pipeline import Pipeline
 
 from recognizer.ml.calibration import calibration
 from recognizer.ml.canvas import UPSCALING, canvas_png, enlarge
-from recognizer.ml.datasets import Source
-from recognizer.ml.featurising import Features, Progress, featurise
+from recognizer.ml.datasets import Dataset
+from recognizer.ml.featurising import Features, featurise
 from recognizer.ml.listings import Problem
+from recognizer.ml.progress import StageProgress
 from recognizer.ml.synthetic import synthetic_digit_sets
 from recognizer.ml.training import digits_split
 
@@ -23,8 +25,23 @@ Decoder = Callable[[bytes], np.ndarray]
 def drawn_large_set(mode: str, decode: Decoder) -> tuple[list[np.ndarray], np.ndarray]:
     """The held-out 25% of load_digits, each drawn 280x280 dark on white as a PNG
     and decoded by ``decode`` (the app's PNG -> ink function)."""
+    pngs, labels = drawn_large_pngs(mode)
+    return [decode(png) for png in pngs], labels
+
+
+@cache
+def drawn_large_pngs(mode: str) -> tuple[tuple[bytes, ...], np.ndarray]:
+    """The held-out 25% of load_digits drawn 280x280 as PNGs, and their labels; drawn
+    once per process (every model a worker trains is scored on the same ones)."""
     _, X_test, _, y_test = digits_split()
-    return [decode(canvas_png(enlarge(image, mode))) for image in X_test], y_test
+    return tuple(canvas_png(enlarge(image, mode)) for image in X_test), y_test
+
+
+@cache
+def synthetic_pngs(n_per_class: int, seed: int) -> tuple[dict[str, list[bytes]], np.ndarray]:
+    """The synthetic evaluation drawings as PNGs by background, and their labels;
+    rendered once per process."""
+    return synthetic_digit_sets(n_per_class, seed)
 
 
 def standard_sets(
@@ -37,7 +54,7 @@ def standard_sets(
         f"load_digits test, drawn large ({mode})": drawn_large_set(mode, decode)
         for mode in UPSCALING
     }
-    pngs, labels = synthetic_digit_sets(n_per_class, seed)
+    pngs, labels = synthetic_pngs(n_per_class, seed)
     for background, drawings in pngs.items():
         sets[f"synthetic strokes ({background})"] = ([decode(png) for png in drawings], labels)
     return sets
@@ -79,21 +96,21 @@ def scores(proba: np.ndarray, classes: np.ndarray, labels: np.ndarray) -> Evalua
     )
 
 
-def score_source(
+def score_dataset(
     pipeline: Pipeline,
-    source: Source,
+    dataset: Dataset,
     indices: np.ndarray | None = None,
     *,
     features: Features | None = None,
     n_jobs: int | None = None,
-    progress: Progress | None = None,
+    progress: StageProgress | None = None,
 ) -> tuple[Evaluation, list[Problem]]:
-    """Return the figures of a pipeline on a source's items (``indices``; default all),
+    """Return the figures of a pipeline on a data set's items (``indices``; default all),
     decoded and preprocessed a batch at a time, and what was skipped. ``features``:
     the items' rows as this pipeline's preprocessing made them already."""
     if features is None:
         features = featurise(
-            source, pipeline[:1].transform, indices, n_jobs=n_jobs, progress=progress
+            dataset, pipeline[:1].transform, indices, n_jobs=n_jobs, progress=progress
         )
     proba = pipeline[1:].predict_proba(features.X) if len(features.y) else np.zeros((0, 10))
     return scores(proba, pipeline.classes_, features.y), features.problems

@@ -49,7 +49,7 @@ Loader = Callable[[np.ndarray], Iterator[Loaded]]
 
 @dataclass
 class Listing:
-    """A source's items before decoding: one label each, and the loader of their ink.
+    """A data set's items before decoding: one label each, and the loader of their ink.
 
     ``held_out`` fixes the items never trained on, for a data set that has its
     own test part (None: a seeded share is held out). ``in_memory`` listings
@@ -63,6 +63,9 @@ class Listing:
     files: list[dict] = field(default_factory=list)
     held_out: np.ndarray | None = None
     in_memory: bool = False
+    # Set where the code alone fixes the items and their ink (load_digits): what is
+    # made of them may be kept and reused in this process (`featurising`).
+    content_key: str | None = None
 
 
 def sha256_file(path: Path) -> str:
@@ -115,4 +118,6 @@ def digits_listing() -> Listing:
         "sha256": hashlib.sha256(digits.images.astype(np.uint8).tobytes()).hexdigest(),
     }
     held_out = digits_test_indices(len(digits.target))
-    return memory_listing(digits.images / 16.0, digits.target, [record], held_out=held_out)
+    listing = memory_listing(digits.images / 16.0, digits.target, [record], held_out=held_out)
+    listing.content_key = f"load_digits:{record['sha256']}"
+    return listing

@@ -98,11 +98,6 @@ class DigitFeatures(BaseEstimator, TransformerMixin):
         self.min_stroke = min_stroke
         self.grid = grid
 
-    def __setstate__(self, state: dict) -> None:
-        # Models pickled before ``grid`` existed computed 8x8 features.
-        state.setdefault("grid", GRID)
-        super().__setstate__(state)
-
     def fit(self, X: Sequence[np.ndarray], y: object = None) -> DigitFeatures:
         """Stateless: nothing is learnt from the data."""
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache
 
 import numpy as np
 from sklearn.pipeline import Pipeline
@@ -26,8 +27,16 @@ def refused(pipeline: Pipeline, images: Sequence[np.ndarray]) -> np.ndarray:
 def non_digit_set(decode: Decoder, per_kind: int) -> tuple[list[np.ndarray], list[str]]:
     """Return the evaluation's non-digits (never trained on: a seed of their own), each
     exported as a transparent canvas PNG and decoded by ``decode``, and their kinds."""
+    pngs, kinds = non_digit_pngs(per_kind)
+    return [decode(png) for png in pngs], list(kinds)
+
+
+@cache
+def non_digit_pngs(per_kind: int) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
+    """The evaluation's non-digits as transparent canvas PNGs, and their kinds; rendered
+    once per process."""
     images, kinds = nondigits.non_digits(per_kind, nondigits.EVALUATION_SEED)
-    return [decode(canvas_png(image, "transparent")) for image in images], kinds
+    return tuple(canvas_png(image, "transparent") for image in images), tuple(kinds)
 
 
 def refusal_rates(

@@ -1,9 +1,9 @@
 """Build and train the recognition pipeline from data sets: load_digits unless told otherwise.
 
 The saved model is a single `Pipeline` from ink images to a digit: its first
-step ("features") is the preprocessing, then the classifier. Every source
+step ("features") is the preprocessing, then the classifier. Every data set
 keeps a part out of training (load_digits its test quarter, the history every
-fifth labelled drawing, an imported source a seeded share of each digit);
+fifth labelled drawing, an imported data set a seeded share of each digit);
 the rest is featurised a batch at a time (`featurising`), with distorted
 copies of each image where the data are few.
 """
@@ -22,13 +22,21 @@ from sklearn.datasets import load_digits
 from sklearn.metrics import accuracy_score, classification_report
 from sklearn.pipeline import Pipeline
 
-from recognizer.ml import artifacts, datasets, defaults, featurising, nondigits
+from recognizer.ml import artifacts, defaults, featurising, nondigits
 from recognizer.ml.augmentation import Augmenter, render_large
-from recognizer.ml.datasets import HELD_OUT, Source
+from recognizer.ml.datasets import (
+    HELD_OUT,
+    Dataset,
+    DatasetSpec,
+    open_dataset,
+    split,
+    suggested_factor,
+)
 from recognizer.ml.ensemble import MLPEnsemble
 from recognizer.ml.listings import Problem, digits_test_indices
 from recognizer.ml.novelty import NOT_A_DIGIT, NotADigit
 from recognizer.ml.preprocessing import GRID, RECIPE, DigitFeatures
+from recognizer.ml.progress import Progress
 from recognizer.ml.synthetic import synthetic_drawing
 
 FAST_FACTOR = 1  # with FAST_CLASSIFIER: a few seconds, for tests
@@ -50,16 +58,14 @@ NON_DIGITS_PER_KIND = 300
 DRAWN_DIGITS_PER_CLASS = 150
 DRAWN_DIGITS_SEED = 1  # the evaluation's synthetic digits use seed 0
 
-Stage = featurising.Stage  # progress(stage, done, total) of a training
-
 
 @dataclass
 class TrainingResult:
     pipeline: Pipeline
     metadata: dict[str, Any]
     test_report: str  # classification report on the held-out 25% of load_digits
-    held_out: dict[str, featurising.Features]  # each source's held-out part, as featurised
-    problems: list[Problem]  # what was skipped, in every source
+    held_out: dict[str, featurising.Features]  # each data set's held-out part, as featurised
+    problems: list[Problem]  # what was skipped, in every data set
 
 
 def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -93,25 +99,49 @@ def non_digit_rows(
     transform: featurising.Transform, per_kind: int = NON_DIGITS_PER_KIND
 ) -> np.ndarray:
     """Return the feature rows of the synthetic non-digits trained on (their own seed,
-    never the evaluation set's)."""
-    images, _ = nondigits.non_digits(per_kind, nondigits.TRAINING_SEED)
-    return transform(images)
+    never the evaluation set's); made once per process for each preprocessing."""
+
+    def make() -> featurising.Features:
+        images, _ = nondigits.non_digits(per_kind, nondigits.TRAINING_SEED)
+        return rows_of(transform, images, np.zeros(len(images), dtype=np.int64))
+
+    return featurising.remembered(synthetic_key(transform, "non-digits", per_kind), make).X
 
 
 def drawn_digit_rows(
     transform: featurising.Transform, per_class: int = DRAWN_DIGITS_PER_CLASS
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the feature rows and digits of synthetic pen-drawn digits for the refusal
-    step (a seed of their own, never the evaluation set's; the classifier never sees them)."""
+    step (a seed of their own, never the evaluation set's; the classifier never sees
+    them); made once per process for each preprocessing."""
     labels = np.tile(np.arange(10), per_class)
-    images = [
-        np.asarray(synthetic_drawing(int(digit), np.random.default_rng([DRAWN_DIGITS_SEED, i])))[
-            ..., 3
+
+    def make() -> featurising.Features:
+        images = [
+            np.asarray(
+                synthetic_drawing(int(digit), np.random.default_rng([DRAWN_DIGITS_SEED, i]))
+            )[..., 3]
+            / 255.0
+            for i, digit in enumerate(labels)
         ]
-        / 255.0
-        for i, digit in enumerate(labels)
-    ]
-    return (transform(images) if images else np.zeros((0, 0))), labels
+        return rows_of(transform, images, labels)
+
+    drawn = featurising.remembered(synthetic_key(transform, "drawn digits", per_class), make)
+    return drawn.X, labels
+
+
+def synthetic_key(transform: featurising.Transform, kind: str, count: int) -> tuple | None:
+    """Return the cache key of the rows of ``count`` synthetic drawings of a kind."""
+    made_by = featurising.transform_key(transform)
+    return None if made_by is None else (kind, count, made_by)
+
+
+def rows_of(
+    transform: featurising.Transform, images: list[np.ndarray], labels: np.ndarray
+) -> featurising.Features:
+    """Return the feature rows of images made here (empty for none)."""
+    X = transform(images) if images else np.zeros((0, 0))
+    return featurising.Features(X, labels, np.arange(len(labels)), [])
 
 
 def fit_steps(
@@ -146,38 +176,38 @@ def input_grid(metadata: dict) -> int:
 
 
 def copies_by_source(
-    sources: Sequence[Source], *, factor: int, import_factor: int | None, held_out: float
+    datasets: Sequence[Dataset], *, factor: int, import_factor: int | None, held_out: float
 ) -> dict[str, int]:
-    """Return the distorted copies of each training image, by source: ``factor`` for
+    """Return the distorted copies of each training image, by data set: ``factor`` for
     load_digits, none for the history (its drawings are repeated instead), and for
-    imported sources ``import_factor`` or, if None, what brings all their training
-    images together to about datasets.AUGMENTED_ROWS rows."""
-    imported = [source for source in sources if source.spec.imported]
+    imported data sets ``import_factor`` or, if None, what brings all their training
+    images together to about AUGMENTED_ROWS rows."""
+    imported = [dataset for dataset in datasets if dataset.spec.imported]
     if import_factor is None:
-        images = sum(len(datasets.split(source, held_out)[0]) for source in imported)
-        import_factor = datasets.suggested_factor(images)
+        images = sum(len(split(dataset, held_out)[0]) for dataset in imported)
+        import_factor = suggested_factor(images)
     copies = {"digits": factor, "history": 0}
-    return {source.name: copies.get(source.spec.kind, import_factor) for source in sources}
+    return {dataset.name: copies.get(dataset.spec.kind, import_factor) for dataset in datasets}
 
 
 def augmenter(
-    source: Source,
+    dataset: Dataset,
     *,
     features: DigitFeatures,
     copies: dict[str, int],
     seed: int,
     history_repeat: int,
 ) -> Augmenter:
-    """Return the transform of a source's training images (``copies``: by source name)."""
-    if source.spec.kind == "digits":
+    """Return the transform of a data set's training images (``copies``: by data set name)."""
+    if dataset.spec.kind == "digits":
         # The 8x8 images are redrawn large, as people draw, originals included.
         return Augmenter(
-            features, copies[source.name], seed, redraw=render_large, redraw_original=True
+            features, copies[dataset.name], seed, redraw=render_large, redraw_original=True
         )
-    if source.spec.kind == "history":
+    if dataset.spec.kind == "history":
         # Corrected drawings are preprocessed like live ones, not distorted.
         return Augmenter(features, repeat=history_repeat)
-    return Augmenter(features, copies[source.name], seed)
+    return Augmenter(features, copies[dataset.name], seed)
 
 
 def cv_accuracy(classifier: MLPEnsemble, y: np.ndarray, groups: np.ndarray) -> float | None:
@@ -225,7 +255,7 @@ def refusal_description(refusal: NotADigit) -> dict[str, Any]:
 def training_data(
     records: list[dict], copies: dict[str, int], history_repeat: int
 ) -> dict[str, dict]:
-    """Return what a model learnt from, by source: each one's provenance and how it was
+    """Return what a model learnt from, by data set: each one's provenance and how it was
     used (distorted copies of each image, or how many times each drawing counts)."""
     data = {}
     for record in records:
@@ -245,7 +275,7 @@ def digits_test_guesses(pipeline: Pipeline) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train(
-    sources: Sequence[Source] | None = None,
+    datasets: Sequence[Dataset] | None = None,
     *,
     factor: int = defaults.AUGMENTATION_FACTOR,
     import_factor: int | None = None,
@@ -258,32 +288,32 @@ def train(
     classifier_params: dict[str, Any] | None = None,
     non_digits_per_kind: int = NON_DIGITS_PER_KIND,
     drawn_digits_per_class: int = DRAWN_DIGITS_PER_CLASS,
-    progress: Stage | None = None,
+    progress: Progress | None = None,
 ) -> TrainingResult:
-    """Train from nothing on ``sources`` (default: load_digits) and return the result.
+    """Train from nothing on ``datasets`` (default: load_digits) and return the result.
 
     Distorted copies: ``factor`` of each load_digits training image,
     ``import_factor`` of each imported one (None: see `copies_by_source`); each
     labelled drawing counts ``history_repeat`` times; ``held_out`` of each
-    imported source is kept out. ``n_jobs`` processes (-1: all cores) share the
+    imported data set is kept out. ``n_jobs`` processes (-1: all cores) share the
     featurising and the fits. ``classifier_params`` override MLPEnsemble's
     defaults; ``cv_folds`` >= 2 gives its temperature and the cross-validated
     accuracy. ``non_digits_per_kind``: synthetic non-digits of each kind that the
     refusal step learns from, ``drawn_digits_per_class`` synthetic pen-drawn digits
-    it learns are digits. ``progress(stage, done, total)``: "train:SOURCE",
-    "held-out:SOURCE", "fit". Raises DatasetError if no source has a usable image.
+    it learns are digits. ``progress(stage, done, total)``: "train:DATASET",
+    "held-out:DATASET", "fit". Raises DatasetError if no data set has a usable image.
     """
     started = time.perf_counter()
-    sources = sources or [datasets.open_source(datasets.SourceSpec("digits"))]
+    datasets = datasets or [open_dataset(DatasetSpec("digits"))]
     report = progress or (lambda stage, done, total: None)
     params = {"random_state": seed, "n_jobs": n_jobs, "calibration_folds": cv_folds}
     pipeline = build_pipeline(grid, **params, **(classifier_params or {}))
     features = pipeline.named_steps["features"]
     copies = copies_by_source(
-        sources, factor=factor, import_factor=import_factor, held_out=held_out
+        datasets, factor=factor, import_factor=import_factor, held_out=held_out
     )
-    imported = featurising.import_sources(
-        sources,
+    imported = featurising.import_datasets(
+        datasets,
         features.transform,
         augment=partial(
             augmenter, features=features, copies=copies, seed=seed, history_repeat=history_repeat

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Browser, Page, expect
 
 from recognizer.models import Prediction
-from tests.test_admin_review import stored
+from tests.support.factories import prediction_made_ago
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,7 +25,11 @@ def reviewer(browser: Browser, live_server) -> Page:
 
 
 def test_labelling_one_drawing_after_another_from_the_keyboard(reviewer: Page, live_server):
-    newest, second, oldest = stored(1, 1, 0.9), stored(2, 2, 0.6), stored(3, 3, 0.8)
+    newest, second, oldest = (
+        prediction_made_ago(1, 1, 0.9),
+        prediction_made_ago(2, 2, 0.6),
+        prediction_made_ago(3, 3, 0.8),
+    )
     reviewer.goto(f"{live_server.url}/admin/recognizer/prediction/?correct=unknown")
     reviewer.locator(f'#result_list a[href*="/{newest.pk}/change/"]').first.click()
     expect(reviewer.locator("#id_label")).to_be_visible()
@@ -51,8 +55,8 @@ def test_labelling_one_drawing_after_another_from_the_keyboard(reviewer: Page, l
 
 
 def test_a_confusion_matrix_cell_opens_its_drawings(reviewer: Page, live_server):
-    wrong = stored(1, 3, 0.7, label=8)
-    stored(2, 3, 0.9, label=3)
+    wrong = prediction_made_ago(1, 3, 0.7, label=8)
+    prediction_made_ago(2, 3, 0.9, label=3)
     reviewer.goto(f"{live_server.url}/admin/recognizer/prediction/statistics/")
     reviewer.locator("#confusion a[href*='digit__exact=3&label__exact=8']").click()
     expect(reviewer.locator("#result_list tbody tr")).to_have_count(1)
@@ -73,7 +77,7 @@ def test_the_lists_of_drawings_fit_beside_the_sidebar(
     reviewer: Page, live_server, width: int, address: str
 ):
     for minutes_ago in (1, 60 * 24 * 400):  # this year's dates, and an older one's
-        drawing = stored(minutes_ago, 8, 0.999)
+        drawing = prediction_made_ago(minutes_ago, 8, 0.999)
         Prediction.objects.filter(pk=drawing.pk).update(
             challenger_version="0123456789ab", challenger_digit=3, challenger_confidence=0.999
         )

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from recognizer.models import Prediction
-from tests.drawings import ONE, canvas_image, png_bytes
+from tests.support.canvases import ONE, canvas_image, png_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

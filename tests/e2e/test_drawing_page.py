@@ -1,134 +1,32 @@
 """The drawing page in Chromium, on a laptop with a mouse and on a phone with a finger."""
 
-import itertools
 import json
-import math
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from playwright.sync_api import Browser, CDPSession, Locator, Page, Route, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
-from recognizer import services
+from recognizer.history import services
 from recognizer.models import Prediction
-from tests.drawings import ONE, SEVEN_IN_TWO_STROKES, ZERO, Point
+from tests.support.browser import DEVICES, Device, opened_device
+from tests.support.canvases import ONE, SEVEN_IN_TWO_STROKES, ZERO
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PREDICT = "**/api/predict/"
 FEEDBACK = "**/api/predictions/*/feedback/"
-DEVICES = {
-    "desktop": {"viewport": {"width": 1280, "height": 800}},
-    "phone": {
-        "viewport": {"width": 390, "height": 844},
-        "device_scale_factor": 2,
-        "is_mobile": True,
-        "has_touch": True,
-    },
-}
 
 
-def along(stroke: Sequence[Point], step: float = 10) -> list[Point]:
-    """The stroke's points with one every `step` canvas pixels between them."""
-    points = [stroke[0]]
-    for (x0, y0), (x1, y1) in itertools.pairwise(stroke):
-        n = max(1, math.ceil(math.dist((x0, y0), (x1, y1)) / step))
-        points += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
-    return points
-
-
-@dataclass
-class Device:
-    """A page and the hand that draws on it: the mouse, or a finger (touch events)."""
-
-    page: Page
-    touch: CDPSession | None
-
-    def on_screen(self, stroke: Sequence[Point]) -> list[Point]:
-        pad = self.page.locator("#pad")
-        pad.scroll_into_view_if_needed()  # tapping a button lower down may have scrolled
-        box = pad.bounding_box()
-        scale = box["width"] / 280
-        return [(box["x"] + x * scale, box["y"] + y * scale) for x, y in along(stroke)]
-
-    def draw(self, strokes: Sequence[Sequence[Point]]) -> None:
-        """Draw strokes given in 280x280 canvas coordinates."""
-        for stroke in strokes:
-            points = self.on_screen(stroke)
-            if self.touch is None:
-                self.page.mouse.move(*points[0])
-                self.page.mouse.down()
-                for point in points[1:]:
-                    self.page.mouse.move(*point)
-                self.page.mouse.up()
-            else:
-                self.swipe(points)
-
-    def swipe(self, points: Sequence[Point]) -> None:
-        assert self.touch is not None
-        for kind, (x, y) in [("touchStart", points[0])] + [("touchMove", p) for p in points[1:]]:
-            self.touch.send(
-                "Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]}
-            )
-        self.touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-
-    def press(self, target: Locator) -> None:
-        if self.touch is None:
-            target.click()
-        else:
-            target.tap()
-
-    def button(self, name: str) -> Locator:
-        return self.page.get_by_role("button", name=name, exact=True)
-
-
-@contextmanager
-def opened_device(browser: Browser, url: str, kind: str) -> Iterator[Device]:
-    """A device on the page; closed once the page's requests are done, so that none
-    reaches the live server after the test's database has gone."""
-    device, context = open_device(browser, url, kind)
-    yield device
-    device.page.wait_for_load_state("networkidle")
-    context.close()
-
-
-def open_device(browser: Browser, url: str, kind: str) -> tuple[Device, object]:
-    context = browser.new_context(**DEVICES[kind])
-    page = context.new_page()
-    # The Content-Security-Policy is on here as in production: nothing of ours may break it.
-    page.on(
-        "console",
-        lambda message: (
-            "Content Security Policy" not in message.text
-            or pytest.fail(f"CSP violation: {message.text}")
-        ),
-    )
-    page.goto(url)
-    expect(page.locator("#pad")).to_be_visible()
-    touch = context.new_cdp_session(page) if kind == "phone" else None
-    return Device(page, touch), context
-
-
+# Each device in turn, for what differs between a mouse and a finger (drawing, layout);
+# what the page's script does alike on both is tested on the desktop. (In this
+# module only: pytest-playwright has a session-wide `device` fixture of its own.)
 @pytest.fixture(params=list(DEVICES))
 def device(request, browser: Browser, live_server) -> Iterator[Device]:
     with opened_device(browser, live_server.url + "/", request.param) as opened:
-        yield opened
-
-
-@pytest.fixture
-def desktop(browser: Browser, live_server) -> Iterator[Device]:
-    with opened_device(browser, live_server.url + "/", "desktop") as opened:
-        yield opened
-
-
-@pytest.fixture
-def phone(browser: Browser, live_server) -> Iterator[Device]:
-    with opened_device(browser, live_server.url + "/", "phone") as opened:
         yield opened
 
 
@@ -141,14 +39,6 @@ def ink_pixels(page: Page, canvas: str = "#pad") -> int:
 
 def stored_files() -> list[Path]:
     return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
-
-
-def wait_until(condition, seconds: float = 5) -> None:
-    """Until the condition holds (the server may still be finishing a request)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.05)
 
 
 def answer_with(page: Page, probabilities: list[float]) -> None:
@@ -210,83 +100,83 @@ def test_the_guess_appears_while_drawing_a_one_and_a_seven(device: Device):
 
 
 @pytest.mark.parametrize(("strokes", "digit"), [(ONE, "1"), (ZERO, "0")], ids=["one", "zero"])
-def test_the_guess_button_still_works(device: Device, strokes, digit):
-    page = device.page
-    device.draw(strokes)
-    device.press(device.button("Guess"))
+def test_the_guess_button_still_works(desktop: Device, strokes, digit):
+    page = desktop.page
+    desktop.draw(strokes)
+    desktop.press(desktop.button("Guess"))
     expect_guess(page, digit)
     prediction = Prediction.objects.get()
     assert str(prediction.digit) == digit
     assert (Path(settings.MEDIA_ROOT) / prediction.drawing.name).is_file()
 
 
-def test_undo_removes_the_last_stroke(device: Device):
-    page = device.page
-    device.draw(SEVEN_IN_TWO_STROKES)
+def test_undo_removes_the_last_stroke(desktop: Device):
+    page = desktop.page
+    desktop.draw(SEVEN_IN_TWO_STROKES)
     expect_guess(page, "7")
     with_stem = ink_pixels(page)
     features_with_stem = page.locator("#seen").screenshot()
 
-    if device.touch is None:
+    if desktop.touch is None:
         page.keyboard.press("Control+z")
     else:
-        device.press(device.button("Undo"))
+        desktop.press(desktop.button("Undo"))
     expect(page.locator("#digit")).not_to_have_text("7")
     expect(page.locator(".result")).not_to_contain_class("stale")
     assert 0 < ink_pixels(page) < with_stem
     assert page.locator("#seen").screenshot() != features_with_stem
 
-    device.press(device.button("Undo"))
+    desktop.press(desktop.button("Undo"))
     expect(page.locator("#digit")).to_have_text("?")
-    wait_until(lambda: ink_pixels(page) == 0)
-    expect(device.button("Undo")).to_be_disabled()
+    wait_for(lambda: ink_pixels(page) == 0)
+    expect(desktop.button("Undo")).to_be_disabled()
     # Every stroke taken back takes the drawing back: the 7's guess was replaced
     # by the bar's, and the bar's was withdrawn. Nothing is kept of it.
     expect(page.locator("#recent li")).to_have_count(0)
     expect(page.locator("#recent-empty")).to_be_visible()
-    wait_until(lambda: Prediction.objects.count() == 0 and not stored_files())
+    wait_for(lambda: Prediction.objects.count() == 0 and not stored_files())
 
 
-def test_escape_and_clear_empty_the_canvas_and_the_result(device: Device):
-    page = device.page
-    device.draw(ONE)
+def test_escape_and_clear_empty_the_canvas_and_the_result(desktop: Device):
+    page = desktop.page
+    desktop.draw(ONE)
     expect_guess(page, "1")
     page.keyboard.press("Escape")
     expect(page.locator("#digit")).to_have_text("?")
-    wait_until(lambda: ink_pixels(page) == 0)  # repainted on the next frame
+    wait_for(lambda: ink_pixels(page) == 0)  # repainted on the next frame
     assert ink_pixels(page, "#seen") == 0
     expect(page.locator("#feedback")).to_be_hidden()
 
-    device.draw(ONE)
+    desktop.draw(ONE)
     expect_guess(page, "1")
-    device.press(device.button("Clear"))
+    desktop.press(desktop.button("Clear"))
     expect(page.locator("#digit")).to_have_text("?")
-    wait_until(lambda: ink_pixels(page) == 0)
+    wait_for(lambda: ink_pixels(page) == 0)
     # A cleared drawing is a finished one: it stays in the history.
     assert Prediction.objects.count() == 2
 
 
-def test_the_pen_width_changes_the_stroke(device: Device):
-    page = device.page
+def test_the_pen_width_changes_the_stroke(desktop: Device):
+    page = desktop.page
     inks = {}
     for width in ["Thin", "Medium", "Thick"]:
-        device.press(page.locator(".pen", has=page.get_by_role("radio", name=width)))
+        desktop.press(page.locator(".pen", has=page.get_by_role("radio", name=width)))
         expect(page.get_by_role("radio", name=width)).to_be_checked()
-        device.draw(ONE)
+        desktop.draw(ONE)
         expect_guess(page, "1")
         inks[width] = ink_pixels(page)
-        device.press(device.button("Clear"))
+        desktop.press(desktop.button("Clear"))
     assert inks["Thin"] * 1.3 < inks["Medium"]
     assert inks["Medium"] * 1.3 < inks["Thick"]
 
 
-def test_recent_drawings_are_kept_across_reloads(device: Device):
-    page = device.page
+def test_recent_drawings_are_kept_across_reloads(desktop: Device):
+    page = desktop.page
     expect(page.locator("#recent-empty")).to_be_visible()
-    device.draw(ONE)
+    desktop.draw(ONE)
     expect_guess(page, "1")
-    device.press(device.button("Clear"))
-    device.draw(SEVEN_IN_TWO_STROKES)
+    desktop.press(desktop.button("Clear"))
+    desktop.draw(SEVEN_IN_TWO_STROKES)
     expect_guess(page, "7")
     recent = page.locator("#recent li")
     expect(recent.locator(".recent-guess")).to_have_text(["Guess 7", "Guess 1"])
@@ -344,9 +234,9 @@ def test_a_correction_reaches_the_admin_list(device: Device, browser: Browser, l
     assert Prediction.objects.count() == 2
 
 
-def test_a_reviewers_label_is_shown_as_final(device: Device, django_user_model):
-    page = device.page
-    device.draw(ONE)
+def test_a_reviewers_label_is_shown_as_final(desktop: Device, django_user_model):
+    page = desktop.page
+    desktop.draw(ONE)
     expect_guess(page, "1")
     prediction = Prediction.objects.get()
     reviewer = django_user_model.objects.create_user("reviewer", is_staff=True)
@@ -355,15 +245,15 @@ def test_a_reviewers_label_is_shown_as_final(device: Device, django_user_model):
     )
 
     wrong = page.get_by_role("group", name="No, it was")
-    device.press(wrong.get_by_role("button", name="7", exact=True))
+    desktop.press(wrong.get_by_role("button", name="7", exact=True))
     expect(page.locator("#message")).to_contain_text("A reviewer has labelled this drawing as 4")
     for button in page.locator("#feedback button").all():
         expect(button).to_be_disabled()
     assert Prediction.objects.get().label == 4
 
 
-def test_the_right_answer_and_a_refused_feedback(device: Device):
-    page = device.page
+def test_the_right_answer_and_a_refused_feedback(desktop: Device):
+    page = desktop.page
     answers = iter([(403, '{"detail": "Not your drawing.", "code": "not_yours"}'), (200, "{}")])
 
     def answer(route: Route) -> None:
@@ -371,25 +261,25 @@ def test_the_right_answer_and_a_refused_feedback(device: Device):
         route.fulfill(status=status, content_type="application/json", body=body)
 
     page.route(FEEDBACK, answer)
-    device.draw(ONE)
+    desktop.draw(ONE)
     expect_guess(page, "1")
-    yes = device.button("Yes")
-    device.press(yes)
+    yes = desktop.button("Yes")
+    desktop.press(yes)
     expect(page.locator("#message")).to_have_text("Not your drawing.")
     expect(page.locator("#message")).to_have_attribute("data-kind", "error")
-    device.press(yes)
+    desktop.press(yes)
     expect(page.locator("#message")).to_have_text("Thanks! Noted: it was a 1, as guessed.")
     expect(page.locator("#recent li .recent-label")).to_have_text("✓ right")
 
 
-def test_guessing_an_empty_canvas_asks_for_a_drawing(device: Device):
-    device.press(device.button("Guess"))
-    expect(device.page.locator("#message")).to_have_text("Draw a digit first.")
+def test_guessing_an_empty_canvas_asks_for_a_drawing(desktop: Device):
+    desktop.press(desktop.button("Guess"))
+    expect(desktop.page.locator("#message")).to_have_text("Draw a digit first.")
     assert Prediction.objects.count() == 0
 
 
-def test_a_server_error_is_shown_to_the_person(device: Device):
-    page = device.page
+def test_a_server_error_is_shown_to_the_person(desktop: Device):
+    page = desktop.page
     page.route(
         PREDICT,
         lambda route: route.fulfill(
@@ -398,25 +288,25 @@ def test_a_server_error_is_shown_to_the_person(device: Device):
             body='{"detail": "No trained model yet.", "code": "model_not_ready"}',
         ),
     )
-    device.draw(ONE)
+    desktop.draw(ONE)
     expect(page.locator("#message")).to_have_text("No trained model yet.")
     expect(page.locator("#digit")).to_have_text("?")
 
 
-def test_a_stopped_server_is_shown_to_the_person(device: Device):
-    page = device.page
+def test_a_stopped_server_is_shown_to_the_person(desktop: Device):
+    page = desktop.page
     page.route(PREDICT, lambda route: route.abort("connectionrefused"))
-    device.draw(ONE)
+    desktop.draw(ONE)
     expect(page.locator("#message")).to_contain_text("The server cannot be reached")
     expect(page.locator("#digit")).to_have_text("?")
 
     page.unroute(PREDICT)
-    device.press(device.button("Guess"))
+    desktop.press(desktop.button("Guess"))
     expect_guess(page, "1")
 
 
-def test_a_late_answer_never_overwrites_a_newer_drawing(device: Device):
-    page = device.page
+def test_a_late_answer_never_overwrites_a_newer_drawing(desktop: Device):
+    page = desktop.page
     page.locator("#digit").evaluate(
         "digit => { window.digitsShown = [];"
         " new MutationObserver(() => window.digitsShown.push(digit.textContent))"
@@ -433,8 +323,8 @@ def test_a_late_answer_never_overwrites_a_newer_drawing(device: Device):
     page.route(PREDICT, hold_the_first)
     bar, stem = SEVEN_IN_TWO_STROKES
     with page.expect_request(PREDICT):
-        device.draw([bar])
-    device.draw([stem])
+        desktop.draw([bar])
+    desktop.draw([stem])
     expect(page.locator(".result")).to_have_attribute("aria-busy", "true")
     assert held, "the bar's guess is held back"
     held[0].continue_()
@@ -510,10 +400,10 @@ def test_a_finger_on_the_canvas_neither_scrolls_nor_zooms_the_page(phone: Device
     assert ink_pixels(page) > 0
 
 
-def test_a_confident_guess_never_claims_certainty(device: Device):
-    page = device.page
+def test_a_confident_guess_never_claims_certainty(desktop: Device):
+    page = desktop.page
     answer_with(page, [0.9993] + [0.0003] * 2 + [0.0001] * 7)
-    device.draw(ONE)
+    desktop.draw(ONE)
     expect(page.locator("#confidence")).to_have_text("> 99% sure it is a 0")
     values = page.locator("#bars .bar-value").all_inner_texts()
     assert values == ["> 99%"] + ["< 1%"] * 9
@@ -524,21 +414,21 @@ def test_a_confident_guess_never_claims_certainty(device: Device):
     assert top.bounding_box()["x"] + top.bounding_box()["width"] <= page.viewport_size["width"]
 
 
-def test_a_doubtful_guess_says_so_in_words(device: Device):
-    page = device.page
+def test_a_doubtful_guess_says_so_in_words(desktop: Device):
+    page = desktop.page
     answer_with(page, [0.0, 0.02, 0.02, 0.02, 0.45, 0.02, 0.02, 0.02, 0.03, 0.40])
-    device.draw(ONE)
+    desktop.draw(ONE)
     expect(page.locator("#confidence")).to_have_text("Not sure — is it a 4 or a 9?")
     expect(page.locator(".result")).to_contain_class("unsure")
 
 
-def test_an_eight_is_named_with_an(device: Device):
-    page = device.page
+def test_an_eight_is_named_with_an(desktop: Device):
+    page = desktop.page
     answer_with(page, [0.0] * 8 + [0.999, 0.001])
-    device.draw(ONE)
+    desktop.draw(ONE)
     expect(page.locator("#confidence")).to_have_text("> 99% sure it is an 8")
     answer_with(page, [0.0] * 8 + [0.48, 0.52])
-    device.draw([[(100, 60), (140, 40)]])
+    desktop.draw([[(100, 60), (140, 40)]])
     expect(page.locator("#confidence")).to_have_text("Not sure — is it a 9 or an 8?")
 
 

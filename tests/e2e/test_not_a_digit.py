@@ -1,19 +1,13 @@
 """No digit drawn with the mouse in Chromium: refused in words; plain digits still guessed."""
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from recognizer.models import NOT_A_DIGIT, Prediction
-from tests.drawings import NON_DIGITS, PLAIN_DIGITS
-from tests.e2e.test_drawing_page import Device, opened_device
+from tests.support.browser import Device
+from tests.support.canvases import NON_DIGITS, PLAIN_DIGITS
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def desktop(browser: Browser, live_server):
-    with opened_device(browser, live_server.url + "/", "desktop") as opened:
-        yield opened
 
 
 def draw_afresh(device: Device, strokes) -> None:

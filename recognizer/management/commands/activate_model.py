@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recognizer import registry
+from recognizer.registry import services as registry
 
 VIA = "manage.py activate_model"
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from recognizer import drift
-from recognizer.admin.drift import reading_of
+from recognizer.monitoring import drift
+from recognizer.monitoring.readings import reading_of
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recognizer import selectors, services
+from recognizer.history import selectors, services
 
 
 class Command(BaseCommand):

@@ -3,11 +3,11 @@ from pathlib import Path
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recognizer.drawings import drawing_ink
+from recognizer.history.drawings import drawing_ink
 from recognizer.ml import contact_sheets, synthetic
 from recognizer.ml.decoding import DecodingError
-from recognizer.ml.serving import ModelUnavailable
-from recognizer.model_service import load_version
+from recognizer.ml.guessing import ModelUnavailable
+from recognizer.registry.serving import load_version
 
 
 class Command(BaseCommand):

@@ -1,12 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recognizer import model_evaluation, registry, training_sets
-from recognizer.drawings import StorageUnavailable
-from recognizer.management.commands.train_model import ProgressBar
-from recognizer.ml import datasets, refusals, score_tables
-from recognizer.ml.serving import ModelUnavailable
-from recognizer.model_service import load_version
-from recognizer.models import ModelVersion
+from recognizer.history.drawings import StorageUnavailable
+from recognizer.management.progress import ProgressBar
+from recognizer.ml import refusals, score_tables
+from recognizer.ml.datasets import HELD_OUT, DatasetError, describe_problems, parse_datasets
+from recognizer.ml.guessing import ModelUnavailable
+from recognizer.registry import evaluation as model_evaluation
+from recognizer.registry.selectors import model_version_get
+from recognizer.registry.services import model_version_record_evaluation
+from recognizer.registry.serving import load_version
+from recognizer.training import sets as training_sets
 
 
 class Command(BaseCommand):
@@ -26,8 +29,8 @@ class Command(BaseCommand):
             "--dataset",
             action="append",
             default=[],
-            metavar="SOURCE",
-            help="Score this data set instead of the drawing-like sets; repeatable. SOURCE "
+            metavar="DATASET",
+            help="Score this data set instead of the drawing-like sets; repeatable. DATASET "
             "is digits, history, folder:PATH, idx:IMAGES,LABELS or csv:PATH, as for "
             "train_model.",
         )
@@ -42,7 +45,7 @@ class Command(BaseCommand):
             "--per-class",
             type=int,
             default=model_evaluation.EVALUATION_PER_CLASS,
-            help="Synthetic drawings per digit and background "
+            help="Synthetic drawings per digit and background, and non-digits per kind "
             f"(default {model_evaluation.EVALUATION_PER_CLASS}).",
         )
         parser.add_argument(
@@ -71,9 +74,9 @@ class Command(BaseCommand):
         if options["record"]:
             figures = model_evaluation.evaluation_metadata(scores)
             if options["dataset"]:  # beside the figures recorded already
-                recorded = ModelVersion.objects.get(version=model.version).evaluation
+                recorded = model_version_get(version=model.version).evaluation
                 figures = {**recorded, **figures}
-            registry.model_version_record_evaluation(version=model.version, evaluation=figures)
+            model_version_record_evaluation(version=model.version, evaluation=figures)
             self.stdout.write(self.style.SUCCESS(f"Figures recorded with model {model.version}."))
 
     def write_refusals(self, model: object, per_class: int) -> None:
@@ -90,20 +93,20 @@ class Command(BaseCommand):
         """Return the scores on each --dataset, after saying what was skipped."""
         # The share this model was trained without (models from before imported
         # data sets held out the default share, had they had any).
-        share = metadata.get("parameters", {}).get("held_out", datasets.HELD_OUT)
+        share = metadata.get("parameters", {}).get("held_out", HELD_OUT)
         try:
-            specs = datasets.parse_sources(options["dataset"])
+            specs = parse_datasets(options["dataset"])
             progress = ProgressBar(self.stdout)
-            sources = training_sets.open_sources(specs, progress=progress)
-            scores, problems = model_evaluation.evaluate_sources(
+            datasets = training_sets.open_datasets(specs, progress=progress)
+            scores, problems = model_evaluation.evaluate_datasets(
                 pipeline=pipeline,
-                sources=sources,
+                datasets=datasets,
                 held_out=share if options["held_out"] else None,
                 progress=progress,
             )
-        except (datasets.DatasetError, StorageUnavailable) as error:
+        except (DatasetError, StorageUnavailable) as error:
             raise CommandError(str(error)) from None
-        for line in datasets.describe_problems(problems):
+        for line in describe_problems(problems):
             self.stdout.write(self.style.WARNING(line))
         empty = [name for name, score in scores.items() if not score.n]
         if empty:

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recognizer.drawings import StorageUnavailable
-from recognizer.export import MANIFEST, ExportError, history_export
+from recognizer.history.drawings import StorageUnavailable
+from recognizer.history.exports import MANIFEST, ExportError, history_export
 
 PROGRESS_EVERY = 1000  # drawings written between two progress lines
 

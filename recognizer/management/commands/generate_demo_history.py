@@ -5,9 +5,9 @@ from itertools import islice
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from threadpoolctl import threadpool_limits
 
-from recognizer import demo, services
-from recognizer.ml.serving import ModelUnavailable
-from recognizer.model_service import get_model_service
+from recognizer.history import demo, services
+from recognizer.ml.guessing import ModelUnavailable
+from recognizer.registry.serving import served_models
 
 
 class Command(BaseCommand):
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         if not 0 <= settings.labelled <= 1:
             raise CommandError("--labelled is a fraction between 0 and 1.")
         try:
-            model = get_model_service().in_service()
+            model = served_models().in_service()
         except ModelUnavailable as error:
             raise CommandError(str(error)) from None
         rng = random.Random(options["seed"])

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from recognizer import registry
+from recognizer.registry import services as registry
 
 
 class Command(BaseCommand):

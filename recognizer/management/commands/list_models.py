@@ -1,12 +1,12 @@
 from django.core.management.base import BaseCommand
 
-from recognizer import statistics
+from recognizer.history import statistics
 from recognizer.ml.datasets import KINDS
 from recognizer.ml.training import input_grid
 from recognizer.models import ModelVersion
 from recognizer.templatetags.recognizer_format import percent
 
-# What models trained before data sets had a kind called their two sources.
+# What models trained before data sets had a kind called their two data sets.
 EARLIER_NAMES = {"load_digits training split": "digits", "corrected drawings": "history"}
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from recognizer import services
+from recognizer.history import services
 from recognizer.models import Prediction
 
 

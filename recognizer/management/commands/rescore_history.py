@@ -1,10 +1,10 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recognizer import rescoring
-from recognizer.drawings import StorageUnavailable
+from recognizer.history import rescoring
+from recognizer.history.drawings import StorageUnavailable
 from recognizer.management.progress import ProgressBar
-from recognizer.ml.serving import ModelUnavailable
-from recognizer.model_service import load_version
+from recognizer.ml.guessing import ModelUnavailable
+from recognizer.registry.serving import load_version
 
 
 class Command(BaseCommand):

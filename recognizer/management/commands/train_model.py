@@ -4,14 +4,19 @@ import socket
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recognizer import jobs, retraining, selectors
-from recognizer.drawings import StorageUnavailable
-from recognizer.management.progress import LABEL_WIDTH, ProgressBar
-from recognizer.ml import datasets, score_tables, training
-from recognizer.ml.serving import ModelUnavailable
-from recognizer.model_service import NO_MODEL, load_version
+from recognizer.history.drawings import StorageUnavailable
+from recognizer.jobs.progress import LABEL_WIDTH
+from recognizer.jobs.runner import job_create
+from recognizer.jobs.selectors import job_like
+from recognizer.management.progress import ProgressBar
+from recognizer.ml import score_tables, training
+from recognizer.ml.datasets import AUGMENTED_ROWS, HELD_OUT, describe_problems
+from recognizer.ml.guessing import ModelUnavailable
 from recognizer.models import Job
+from recognizer.registry.selectors import model_version_in_service
+from recognizer.registry.serving import NO_MODEL, load_version
 from recognizer.templatetags.recognizer_format import percent
+from recognizer.training import services as training_services
 
 
 class Command(BaseCommand):
@@ -66,7 +71,7 @@ class Command(BaseCommand):
             "--dataset",
             action="append",
             default=[],
-            metavar="SOURCE",
+            metavar="DATASET",
             help="Learn from this data set; repeat to combine several: digits (scikit-learn's, "
             "the default), history (the labelled drawings), folder:PATH (sub-folders 0-9 of "
             "PNG/JPEG/WebP images), idx:IMAGES,LABELS (MNIST's files, gzipped or not), "
@@ -98,10 +103,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--held-out",
             type=float,
-            default=datasets.HELD_OUT,
+            default=HELD_OUT,
             metavar="SHARE",
             help=f"Share of each imported data set kept out of training to judge by "
-            f"(default {datasets.HELD_OUT}, the same items every time).",
+            f"(default {HELD_OUT}, the same items every time).",
         )
         parser.add_argument(
             "--factor",
@@ -109,7 +114,7 @@ class Command(BaseCommand):
             metavar="N",
             default=None,
             help="Distorted copies of each imported image (default: by data size, about "
-            f"{datasets.AUGMENTED_ROWS:,} rows in all; none from that many images). "
+            f"{AUGMENTED_ROWS:,} rows in all; none from that many images). "
             "load_digits gets TRAINING_AUGMENTATION_FACTOR "
             f"(now {settings.TRAINING_AUGMENTATION_FACTOR}).",
         )
@@ -129,17 +134,18 @@ class Command(BaseCommand):
             f"{', fast setting' if options['fast'] else ''})..."
         )
         try:
-            outcome = retraining.train_model(
+            outcome = training_services.model_version_train(
                 trained_by=f"manage.py train_model ({getpass.getuser()}@{socket.gethostname()})",
-                sources=options["dataset"],
+                datasets=options["dataset"],
                 with_history=options["with_history"],
                 history_repeat=options["history_repeat"],
                 factor=options["factor"],
                 grid=options["grid"],
                 held_out=options["held_out"],
-                activate=options["activate"],
+                then=training_services.SERVE,
+                even_if_worse=options["activate"],
                 fast=options["fast"],
-                run_evaluation=not options["skip_evaluation"],
+                evaluate=not options["skip_evaluation"],
                 message=self.stdout.write,
                 progress=ProgressBar(self.stdout),
             )
@@ -163,16 +169,14 @@ class Command(BaseCommand):
             "held_out": options["held_out"],
             "fast": options["fast"],
             "evaluate": not options["skip_evaluation"],
-            "then": "serve",
+            "then": training_services.SERVE,
             "if_fast": options["if_fast"],
         }
-        waiting = Job.objects.filter(
-            kind=Job.Kind.TRAIN, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
-        ).filter(parameters=parameters)
-        if waiting.exists():
-            self.stdout.write(f"The same training is already {waiting.first().status}; not queued.")
+        waiting = job_like(kind=Job.Kind.TRAIN, parameters=parameters)
+        if waiting is not None:
+            self.stdout.write(f"The same training is already {waiting.status}; not queued.")
             return
-        job = jobs.job_create(
+        job = job_create(
             kind=Job.Kind.TRAIN,
             parameters=parameters,
             via=f"manage.py train_model ({getpass.getuser()}@{socket.gethostname()})",
@@ -195,7 +199,7 @@ class Command(BaseCommand):
 
     def model_fully_trained(self) -> bool:
         """Return whether the model in service is a full one (saying so), not a quick one."""
-        current = selectors.model_version_in_service()
+        current = model_version_in_service()
         if current is None or current.metadata.get("fast"):
             return False
         self.stdout.write(f"Model {current} is fully trained and in service; not training.")
@@ -218,8 +222,8 @@ class Command(BaseCommand):
         if settings.TRAINING_JOBS == 0 or settings.TRAINING_JOBS < -1:
             raise CommandError("TRAINING_JOBS must be -1 (every core) or at least 1.")
 
-    def write_report(self, outcome: retraining.TrainingOutcome) -> None:
-        for line in datasets.describe_problems(outcome.problems):
+    def write_report(self, outcome: training_services.TrainingOutcome) -> None:
+        for line in describe_problems(outcome.problems):
             self.stdout.write(self.style.WARNING(line))
         metadata = outcome.result.metadata
         self.stdout.write("")
@@ -238,7 +242,7 @@ class Command(BaseCommand):
             self.stdout.write("(`manage.py evaluate_model` shows per-digit figures.)")
             self.stdout.write("")
 
-    def write_verdict(self, outcome: retraining.TrainingOutcome) -> None:
+    def write_verdict(self, outcome: training_services.TrainingOutcome) -> None:
         new = outcome.model_version.version
         seconds = outcome.result.metadata["train_seconds"]
         if outcome.activated and outcome.comparison.new_is_worse:
@@ -257,13 +261,13 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.WARNING(
                 f"Model {new} is worse than {outcome.previous_version} on at least one "
-                f"set above (by more than {retraining.TOLERANCE:.0%}): saved, but NOT put "
+                f"set above (by more than {training_services.TOLERANCE:.0%}): saved, but NOT put "
                 f"in service. Activate it anyway with `manage.py activate_model {new}` "
                 "or train with --activate."
             )
         )
 
-    def write_comparison(self, outcome: retraining.TrainingOutcome) -> None:
+    def write_comparison(self, outcome: training_services.TrainingOutcome) -> None:
         current = outcome.previous_version or "none"
         new = outcome.model_version.version
         self.stdout.write(f"{'accuracy on':{LABEL_WIDTH}} {'samples':>8} {current:>14} {new:>14}")
