@@ -1,7 +1,7 @@
 """A loaded model and its guesses: from ink images to digits with their probabilities.
 
 Which version serves, and when a process loads it, is decided by the model
-registry (recognizer.model_service); this module knows nothing of it.
+registry (`recognizer.registry.serving`); this module knows nothing of it.
 """
 
 from collections.abc import Sequence
